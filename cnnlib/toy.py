@@ -264,6 +264,27 @@ def padding_would_have_won(trace: Trace) -> tuple[PoolStep, ...]:
     return tuple(step for step in trace.steps if isinstance(step, PoolStep) and any(step.padded) and step.total < 0)
 
 
+def resized(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``array`` cut or grown to ``shape``, keeping the numbers that still fit (top-left) and 0 in new cells."""
+    result = np.zeros(shape)
+    overlap = tuple(slice(0, min(old, new)) for old, new in zip(array.shape, shape))
+    result[overlap] = np.asarray(array, dtype=np.float64)[overlap]
+    return result
+
+
+def tensorflow_outputs(image, filters, conv_strides, conv_padding: str, pool_size, pool_strides,
+                       pool_padding: str) -> tuple[np.ndarray, np.ndarray]:
+    """What ``tf.nn.conv2d`` then ``tf.nn.max_pool2d`` give for the same numbers, in float32 as in the tutorial.
+    TensorFlow is imported here, only when asked (it takes seconds)."""
+    import tensorflow as tf
+
+    conv = tf.nn.conv2d(np.asarray(image, np.float32), np.asarray(filters, np.float32),
+                        list(_pair(conv_strides, "strides")), conv_padding)
+    pool = tf.nn.max_pool2d(conv, list(_pair(pool_size, "pool size")), list(_pair(pool_strides, "strides")),
+                            pool_padding)
+    return conv.numpy(), pool.numpy()
+
+
 def _shape_argument(pair: tuple[int, int]) -> str:
     """``1`` for (1, 1), ``[1, 2]`` otherwise: how tf.nn takes strides and sizes."""
     return str(pair[0]) if pair[0] == pair[1] else f"[{pair[0]}, {pair[1]}]"

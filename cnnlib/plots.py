@@ -210,7 +210,7 @@ def toy_maps_figure(tensor: np.ndarray, name: str) -> go.Figure:
 # Train page (issue 5): the live cost curve, several runs overlaid, and the confusion matrix.
 # ----------------------------------------------------------------------------------------------------------------
 
-TRAIN_MAX_POINTS = 2000  # per-batch points sent to the browser each second; longer runs show every k-th batch
+TRAIN_MAX_POINTS = 3000  # per-batch points sent to the browser each second; longer runs show every k-th batch
 TRAIN_COLORS = px.colors.qualitative.Plotly
 
 

@@ -1,0 +1,91 @@
+"""The tutorial's section 2.2 steps (shapes, swapaxes, agreement with cnnlib.toy) and a trained model's layers."""
+
+import numpy as np
+import pytest
+
+from cnnlib import features, toy
+
+TUTORIAL_IMAGE = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)  # (1, 3, 3, 1): 1..9
+
+
+def test_random_filters_are_seeded_standard_normal():
+    filters = features.random_filters(5, 3, seed=7)
+    assert filters.shape == (3, 3, 1, 5) and filters.dtype == np.float32
+    np.testing.assert_array_equal(filters, features.random_filters(5, 3, seed=7))
+    assert not np.array_equal(filters, features.random_filters(5, 3, seed=8))
+    many = features.random_filters(100, 10, seed=0)
+    assert abs(many.mean()) < 0.05 and abs(many.std() - 1.0) < 0.05
+
+
+def test_tutorial_shapes_and_swapaxes():
+    image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    steps = features.tutorial_steps(image, features.random_filters())
+    assert (steps.image.shape, steps.filters.shape) == ((1, 28, 28, 1), (3, 3, 1, 5))
+    assert (steps.conv.shape, steps.pool.shape) == ((1, 14, 14, 5), (1, 7, 7, 5))
+    np.testing.assert_array_equal(features.channels_first(steps.conv), np.swapaxes(steps.conv, 0, 3))
+    np.testing.assert_array_equal(steps.conv_maps[2], steps.conv[0, :, :, 2])
+    assert steps.conv_maps.shape == (5, 14, 14) and steps.pool_maps.shape == (5, 7, 7)
+    assert steps.conv_shapes() == "`(1, 28, 28, 1)` ⊛ `(3, 3, 1, 5)` → `(1, 14, 14, 5)` → swapaxes → `(5, 14, 14, 1)`"
+    assert steps.pool_shapes() == "`(1, 14, 14, 5)` → max-pool → `(1, 7, 7, 5)` → swapaxes → `(5, 7, 7, 1)`"
+
+
+def test_hand_worked_tutorial_numbers():
+    ones = np.ones((2, 2, 1, 1), np.float32)
+    conv = features.conv2d(TUTORIAL_IMAGE, ones, stride=1, padding="VALID")
+    np.testing.assert_array_equal(conv[0, :, :, 0], [[12, 16], [24, 28]])  # 1+2+4+5 = 12, ...
+    np.testing.assert_array_equal(features.max_pool(conv, 2, 1, "SAME")[0, :, :, 0], [[28, 28], [28, 28]])
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(3, 2, "SAME"), (3, 1, "VALID"), (2, 2, "SAME"),
+                                                     (4, 3, "SAME"), (5, 2, "VALID"), (1, 1, "SAME")])
+def test_conv_and_pool_agree_with_the_step_by_step_toy(kernel, stride, padding):
+    rng = np.random.default_rng(kernel * 10 + stride)
+    image = rng.random((1, 9, 11, 1), dtype=np.float32)
+    filters = features.random_filters(3, kernel, seed=stride)
+    conv = features.conv2d(image, filters, stride, padding)
+    np.testing.assert_allclose(conv, toy.conv2d(image, filters, stride, padding).output, atol=1e-5)
+    pooled = features.max_pool(conv, 2, stride, padding)
+    np.testing.assert_allclose(pooled, toy.max_pool(conv, 2, stride, padding).output, atol=1e-6)
+
+
+def test_window_that_does_not_fit_is_a_clear_error():
+    with pytest.raises(ValueError, match="does not fit a 3x3 input"):
+        features.conv2d(TUTORIAL_IMAGE, features.random_filters(1, 5), stride=1, padding="VALID")
+    with pytest.raises(ValueError, match="'VALID' or 'SAME'"):
+        features.max_pool(TUTORIAL_IMAGE, 2, 2, "FULL")
+    steps = features.tutorial_conv(np.zeros((28, 28)), features.random_filters(), stride=4)  # (1, 7, 7, 5)
+    with pytest.raises(ValueError, match="pooling window"):
+        steps.pooled(8, 2, "VALID")
+
+
+def test_softmax_is_stable_and_sums_to_one():
+    probabilities = features.softmax(np.array([1000.0, 1001.0, 999.0]))
+    assert probabilities.sum() == pytest.approx(1.0) and np.argmax(probabilities) == 1
+    np.testing.assert_allclose(features.softmax(np.zeros(10)), np.full(10, 0.1))
+
+
+def test_model_probe_reads_every_layer_in_one_call():
+    from cnnlib.model import Hyperparameters, build_model
+
+    model = build_model(Hyperparameters(conv1_filters=4, conv2_filters=6, dense_units=16))
+    probe = features.ModelProbe(model)
+    image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    reading = probe.read(image)
+    shapes = {name: values.shape for name, values in reading.activations.items()}
+    assert shapes == {"conv1": (28, 28, 4), "pool1": (14, 14, 4), "conv2": (14, 14, 6), "pool2": (7, 7, 6),
+                      "flatten": (294,), "dense1": (16,), "dropout1": (16,), "dense2": (16,), "dropout2": (16,),
+                      "logits": (10,)}
+    logits = np.asarray(model(image.reshape(1, 28, 28, 1), training=False))[0]
+    np.testing.assert_allclose(reading.activations["logits"], logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(reading.probabilities, features.softmax(logits), rtol=1e-5)
+    assert reading.prediction == int(np.argmax(logits))
+    np.testing.assert_array_equal(probe.first_layer_filters(), np.asarray(model.get_layer("conv1").kernel))
+    assert probe.first_layer_filters().shape == (3, 3, 1, 4)
+
+
+def test_model_probe_refuses_a_model_for_other_inputs():
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="not trained on 28x28 digits"):
+        features.ModelProbe(model)

@@ -210,7 +210,7 @@ def toy_maps_figure(tensor: np.ndarray, name: str) -> go.Figure:
 # Train page (issue 5): the live cost curve, several runs overlaid, and the confusion matrix.
 # ----------------------------------------------------------------------------------------------------------------
 
-TRAIN_MAX_POINTS = 3000  # per-batch points sent to the browser each second; longer runs show every k-th batch
+TRAIN_MAX_POINTS = 2000  # per-batch points sent to the browser each second; longer runs show every k-th batch
 TRAIN_COLORS = px.colors.qualitative.Plotly
 
 
@@ -227,9 +227,9 @@ def _train_axes(figure: go.Figure, height: int) -> go.Figure:
         height=height, margin=dict(l=0, r=0, t=30, b=0), hovermode="x unified",
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
         xaxis=dict(title="epoch", rangemode="tozero"),
-        yaxis=dict(title="cost (cross-entropy, log scale)", type="log"),
-        yaxis2=dict(title="validation accuracy", overlaying="y", side="right", range=[0, 1.02], showgrid=False,
-                    tickformat=".0%"),
+        yaxis=dict(title="cost (cross-entropy, log scale)", type="log", dtick=1),
+        yaxis2=dict(title="validation accuracy", overlaying="y", side="right", range=[0, 1], dtick=0.1,
+                    showgrid=False, tickformat=".0%"),
     )
     return figure
 
@@ -243,17 +243,18 @@ def train_cost_curve(positions: Sequence[float], costs: Sequence[float], smooth:
     every = "" if len(indices) == len(costs) else f" (every {-(-len(costs) // TRAIN_MAX_POINTS)}th)"
     epochs = list(range(1, len(epoch_costs) + 1))
     figure = go.Figure([
-        go.Scattergl(x=thin_positions, y=thin_costs, mode="lines", name=f"each batch{every}",
-                     line=dict(color="rgba(31,119,180,0.25)", width=1)),
-        go.Scattergl(x=thin_positions, y=[smooth[i] for i in indices], mode="lines", name="smoothed",
-                     line=dict(color="rgb(31,119,180)", width=3)),
+        go.Scatter(x=thin_positions, y=thin_costs, mode="lines", name=f"each batch{every}",
+                   line=dict(color="rgba(31,119,180,0.25)", width=1)),
+        go.Scatter(x=thin_positions, y=[smooth[i] for i in indices], mode="lines", name="smoothed",
+                   line=dict(color="rgb(31,119,180)", width=3)),
         go.Scatter(x=epochs, y=list(epoch_costs), mode="markers", name="epoch mean",
                    marker=dict(color="rgb(255,127,14)", size=10, symbol="diamond")),
         go.Scatter(x=epochs, y=list(val_accuracies), mode="lines+markers", name="validation accuracy",
                    yaxis="y2", line=dict(color="rgb(44,160,44)", width=2)),
+        go.Scatter(x=[0, max(len(epoch_costs), positions[-1] if positions else 1)], y=[chance_cost, chance_cost],
+                   mode="lines", name=f"guessing (ln 10 = {chance_cost:.2f})",
+                   line=dict(color="grey", dash="dot", width=1), hoverinfo="skip"),
     ])
-    figure.add_hline(y=chance_cost, line=dict(color="grey", dash="dot"),
-                     annotation_text=f"guessing: ln 10 = {chance_cost:.2f}", annotation_position="bottom left")
     return _train_axes(figure, height)
 
 
@@ -265,8 +266,8 @@ def train_overlay(curves: Sequence[tuple[str, Sequence[float], Sequence[float], 
     for number, (label, positions, smooth, val_accuracies) in enumerate(curves):
         color = TRAIN_COLORS[number % len(TRAIN_COLORS)]
         indices, thin_smooth = _train_every_kth(smooth, TRAIN_MAX_POINTS)
-        figure.add_trace(go.Scattergl(x=[positions[i] for i in indices], y=thin_smooth, mode="lines",
-                                      name=f"{label}: cost", line=dict(color=color, width=2)))
+        figure.add_trace(go.Scatter(x=[positions[i] for i in indices], y=thin_smooth, mode="lines",
+                                    name=f"{label}: cost", line=dict(color=color, width=2)))
         figure.add_trace(go.Scatter(x=list(range(1, len(val_accuracies) + 1)), y=list(val_accuracies),
                                     mode="lines+markers", name=f"{label}: validation accuracy", yaxis="y2",
                                     line=dict(color=color, dash="dot")))

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from cnnlib.train import TrainConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +35,8 @@ STOP_ANSWER_TIMEOUT_S = 10.0  # one batch, even the first one (graph tracing on 
 FINISH_TIMEOUT_S = 120.0  # after answering Stop: evaluate on the test digits and save
 RATE_WINDOW_S = 3.0
 CHANCE_COST = math.log(10)  # cross-entropy of guessing each of 10 digits with probability 1/10: 2.30
+EXPLODING_COST = 4 * CHANCE_COST  # a healthy run starts near 2.30 and only goes down
+CHANCE_ACCURACY = 0.2
 STATES = ("queued", "running", "stopping", "done", "failed")
 
 
@@ -167,29 +171,37 @@ def smoothed(costs: list[float], weight: float = 0.9) -> list[float]:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """Why a run is not learning: ``exploding`` (cost far above guessing) or ``chance`` (accuracy near 10%)."""
+    """One sign that a run is not learning well: its kind and a sentence with the numbers."""
 
-    kind: str
+    kind: str  # exploding (now), exploded (earlier), chance (accuracy near 10%), dead (digits never predicted)
     summary: str
 
 
-def diagnose(progress: Progress) -> Diagnosis | None:
-    """Spot the tutorial recipe's failure modes; None while the run looks healthy."""
-    costs = progress.batch_costs
+def diagnose(progress: Progress) -> list[Diagnosis]:
+    """The tutorial recipe's failure signs in ``progress``, most serious first; empty while the run looks healthy."""
+    costs, findings = progress.batch_costs, []
     if any(not math.isfinite(cost) for cost in costs):
-        return Diagnosis("exploding", "The cost became infinite or NaN: training diverged.")
-    if len(costs) >= 5:
-        recent = smoothed(costs)[-1]
-        if recent > 4 * CHANCE_COST:
-            return Diagnosis("exploding", f"The cost is {recent:,.1f}, {recent / CHANCE_COST:,.0f} times the "
-                                          f"{CHANCE_COST:.2f} of guessing at random.")
-    if progress.val_accuracies and progress.val_accuracies[-1] is not None and progress.val_accuracies[-1] <= 0.2:
-        return Diagnosis("chance", f"Validation accuracy is {progress.val_accuracies[-1]:.0%} after "
-                                   f"{len(progress.val_accuracies)} epoch(s): no better than guessing (10%).")
-    if len(costs) >= 100 and abs(sum(costs[-50:]) / 50 - CHANCE_COST) < 0.05:
-        return Diagnosis("chance", f"The cost is stuck at {CHANCE_COST:.2f} = ln 10, the cost of guessing "
-                                   "each digit with probability 1/10.")
-    return None
+        return [Diagnosis("exploding", "The cost became infinite or NaN: training diverged.")]
+    trend = smoothed(costs)
+    if len(costs) >= 5 and trend[-1] > EXPLODING_COST:
+        findings.append(Diagnosis("exploding", f"The cost is {trend[-1]:,.1f}, {trend[-1] / CHANCE_COST:,.0f} "
+                                               f"times the {CHANCE_COST:.2f} of guessing at random."))
+    elif len(costs) >= 5 and max(trend) > EXPLODING_COST:
+        findings.append(Diagnosis("exploded", f"The cost shot up to {max(trend):,.0f}, {max(trend) / CHANCE_COST:,.0f} "
+                                              f"times the {CHANCE_COST:.2f} of guessing, before it came down."))
+    last_accuracy = progress.val_accuracies[-1] if progress.val_accuracies else None
+    if last_accuracy is not None and last_accuracy <= CHANCE_ACCURACY:
+        findings.append(Diagnosis("chance", f"Validation accuracy is {last_accuracy:.0%} after "
+                                            f"{len(progress.val_accuracies)} epoch(s): no better than guessing (10%)."))
+    elif len(costs) >= 100 and abs(sum(costs[-50:]) / 50 - CHANCE_COST) < 0.05:
+        findings.append(Diagnosis("chance", f"The cost is stuck at {CHANCE_COST:.2f} = ln 10, the cost of guessing "
+                                            "each digit with probability 1/10."))
+    if progress.confusion is not None:
+        never = [str(digit) for digit, count in enumerate(np.sum(progress.confusion, axis=0)) if count == 0]
+        if never:
+            findings.append(Diagnosis("dead", f"It never predicts {', '.join(never)}: the units that would "
+                                              "recognise them died early and never recovered."))
+    return findings
 
 
 class TrainingRun:

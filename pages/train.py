@@ -11,7 +11,7 @@ from cnnlib.plots import image_grid, train_confusion_heatmap, train_cost_curve, 
 from cnnlib.progress import CHANCE_COST, Progress, RunRegistry, TrainingRun, diagnose, smoothed
 from cnnlib.train import FAST_AND_STABLE, PRESETS, TrainConfig
 
-REFRESH_S = 0.5
+REFRESH_S = 1.0
 MISCLASSIFIED_SHOWN = 30
 BATCH_SIZES = (16, 32, 50, 64, 100, 128, 256, 512)
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
@@ -22,6 +22,8 @@ SOURCE_LABELS = {"auto": "Automatic: full MNIST if it can be had, else the offli
                  "offline": "Offline subset: 4,000 training / 1,000 test digits, no network",
                  "keras": "Full MNIST: 60,000 / 10,000 (Keras's copy, downloaded once)",
                  "npz": "A local MNIST .npz file"}
+DIAGNOSIS_TITLES = {"exploding": "The cost is exploding.", "exploded": "The cost exploded at the start.",
+                    "chance": "The network is guessing.", "dead": "Some digits are never predicted."}
 WIDGET_FIELDS = {"train_epochs": "epochs", "train_batch_size": "batch_size", "train_learning_rate": "learning_rate",
                  "train_keep_prob": "keep_prob", "train_init": "init", "train_conv1_filters": "conv1_filters",
                  "train_conv2_filters": "conv2_filters", "train_dense_units": "dense_units", "train_seed": "seed"}
@@ -206,12 +208,12 @@ def progress_panel(run: TrainingRun, progress: Progress) -> None:
 
 def diagnosis_panel(progress: Progress) -> None:
     """When the run explodes or sits at chance: say so, say why, and offer the stable recipe."""
-    diagnosis = diagnose(progress)
-    if diagnosis is None:
+    findings = diagnose(progress)
+    if not findings:
         return
-    title = "The cost is exploding." if diagnosis.kind == "exploding" else "The network is guessing."
+    title = DIAGNOSIS_TITLES[findings[0].kind]
     st.warning(
-        f"**{title}** {diagnosis.summary}\n\n"
+        f"**{title}** {' '.join(finding.summary for finding in findings)}\n\n"
         "Why: the tutorial draws its conv filters and biases from a normal distribution with σ = 1 "
         "(`tf.random_normal`). A 3x3x32 filter then sums 9 pixels with weights of size 1, and conv2 sums "
         "288 such outputs, so the activations and the first logits are in the tens or hundreds: the softmax "
@@ -236,7 +238,7 @@ def switch_to_stable() -> None:
 
 
 def live_panel() -> None:
-    """The current run: refreshed every half second by a fragment while it trains, drawn once when finished."""
+    """The current run: refreshed every second by a fragment while it trains, drawn once when finished."""
     run = current_run()
     if run is None:
         st.info("Press **Start training** to train. Leaving this page does not stop a run; come back to see it.")

@@ -1,0 +1,39 @@
+"""The tutorial's network: shapes, layer names and the two initialisations."""
+
+import numpy as np
+import pytest
+
+from cnnlib.model import LAYER_NAMES, TUTORIAL, Hyperparameters, build_model
+
+EXPECTED_SHAPES = {  # NHWC, batch dimension left out: the tutorial's section 2.3 with its pool2 bug fixed
+    "conv1": (28, 28, 32), "pool1": (14, 14, 32), "conv2": (14, 14, 64), "pool2": (7, 7, 64),
+    "flatten": (3136,), "dense1": (256,), "dropout1": (256,), "dense2": (256,), "dropout2": (256,), "logits": (10,),
+}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model(Hyperparameters())
+
+
+def test_layers_have_the_tutorials_names_and_shapes(model):
+    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
+    assert shapes == EXPECTED_SHAPES
+    assert set(LAYER_NAMES) <= set(shapes)
+
+
+def test_logits_for_a_batch_of_two(model):
+    logits = model.predict_on_batch(np.zeros((2, 28, 28, 1), np.float32))
+    assert logits.shape == (2, 10)
+
+
+def test_tutorial_init_draws_filters_with_sigma_one_and_he_with_sigma_sqrt_2_over_fan_in():
+    tutorial = build_model(TUTORIAL).get_layer("conv2").kernel.numpy()  # (3, 3, 32, 64)
+    he = build_model(Hyperparameters(init="he")).get_layer("conv2").kernel.numpy()
+    assert tutorial.std() == pytest.approx(1.0, rel=0.05)
+    assert he.std() == pytest.approx(np.sqrt(2 / (3 * 3 * 32)), rel=0.15)  # He-normal is truncated: slightly less
+
+
+def test_keep_probability_becomes_dropout_rate():
+    model = build_model(Hyperparameters(keep_prob=0.75))
+    assert model.get_layer("dropout1").rate == pytest.approx(0.25)

@@ -1,0 +1,81 @@
+"""The Train page: AppTest for its logic (a tiny run to the end, presets), Chromium for the live curve."""
+
+import time
+
+import pytest
+from conftest import APP_PATH, open_app_page, wait_until_idle
+from streamlit.testing.v1 import AppTest
+
+from cnnlib.models_store import delete_model, list_models
+
+RUN_TIMEOUT_S = 90
+
+
+@pytest.fixture
+def train_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
+    at = AppTest.from_file(APP_PATH, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def test_presets_set_every_hyperparameter(train_page):
+    at = train_page
+    at.button(key="train_preset_tutorial").click().run()
+    assert at.number_input(key="train_epochs").value == 50
+    assert at.select_slider(key="train_learning_rate").value == 0.01
+    assert at.select_slider(key="train_batch_size").value == 100
+    assert at.radio(key="train_init").value == "tutorial"
+    at.button(key="train_preset_fast").click().run()
+    assert at.radio(key="train_init").value == "he" and at.select_slider(key="train_learning_rate").value == 0.001
+
+
+def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
+    at = train_page
+    at.number_input(key="train_epochs").set_value(2)
+    at.number_input(key="train_limit").set_value(300)
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while not any(metric.label.startswith("Test accuracy") for metric in at.metric):
+        assert time.monotonic() < deadline, [error.value for error in at.error]
+        time.sleep(1)
+        at.run()  # the live fragment ticks once per run here
+    assert not at.exception and not at.error
+    accuracy = next(metric for metric in at.metric if metric.label.startswith("Test accuracy"))
+    assert accuracy.value.endswith("%")
+    assert at.get("plotly_chart")  # cost curve, confusion matrix, misclassified digits
+    assert list(tmp_path.glob("*.keras")), "the run saved no model"
+    assert not at.button(key="train_start").disabled
+
+
+def _batch_points(page) -> int:
+    """How many per-batch points the live cost curve holds now (0 before it appears)."""
+    return page.evaluate("""() => {
+        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+            const trace = (plot.data || []).find(t => (t.name || '').startsWith('each batch'));
+            if (trace) return trace.x.length;
+        }
+        return 0;
+    }""")
+
+
+@pytest.mark.browser
+def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir):
+    before = {model.name for model in list_models(models_dir)}
+    open_app_page(page, app_url, "Train")
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
+    first = _batch_points(page)
+    page.wait_for_timeout(3000)  # no clicks: the fragment refreshes the chart by itself
+    second = _batch_points(page)
+    assert second > first > 0
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped by you", exact=False).wait_for(timeout=60_000)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    saved = [model.name for model in list_models(models_dir) if model.name not in before]
+    assert len(saved) == 1, "Stop should save what was learned"
+    delete_model(saved[0], models_dir)  # leave the shared models folder as the Draw page's tests expect it

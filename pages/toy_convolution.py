@@ -356,8 +356,8 @@ def tensorflow_panel(image: np.ndarray, filters: np.ndarray, options: dict, conv
     for name, ours, theirs in (("tf.nn.conv2d", conv.output, tf_conv), ("tf.nn.max_pool2d", pool.output, tf_pool)):
         gap = float(np.max(np.abs(ours - theirs)))
         if ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=1e-5, atol=1e-4):
-            st.success(f"✓ `{name}` gives the same {theirs.shape} numbers (largest difference {gap:.2g}, "
-                       "float32 rounding).")
+            detail = "exactly" if gap == 0 else f"up to float32 rounding (largest difference {gap:.2g})"
+            st.success(f"✓ `{name}` gives the same {theirs.shape} numbers, {detail}.")
         else:
             st.error(f"`{name}` differs: largest difference {gap:.4g}. TensorFlow's numbers:")
             st.plotly_chart(toy_maps_figure(theirs, f"{name} map"), key=f"toy_tf_{name}", width="content")

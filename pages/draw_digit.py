@@ -78,8 +78,8 @@ def random_sample() -> None:
 
 
 def new_random_filters() -> None:
-    """Button callback: a fresh seed, hence fresh filters."""
-    st.session_state["draw_seed"] = int(np.random.default_rng().integers(10_000))
+    """Button callback: the next seed, hence fresh filters that the seed box can bring back."""
+    st.session_state["draw_seed"] += 1
 
 
 def canvas_input() -> preprocess.PreparedDigit | None:
@@ -88,7 +88,8 @@ def canvas_input() -> preprocess.PreparedDigit | None:
     result = st_canvas(stroke_width=st.session_state["draw_stroke_width"], stroke_color="#FFFFFF",
                        background_color="#000000", height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
                        return_image_data=True, key="draw_canvas")
-    st.caption(f"Canvas {CANVAS_PX}x{CANVAS_PX}; the toolbar under it can undo or clear.")
+    st.caption(f"Canvas {CANVAS_PX}x{CANVAS_PX} pixels, white ink on black like MNIST; the toolbar above it can "
+               "undo or clear.")
     return None if result.image_data is None else preprocess.prepare_digit(result.image_data)
 
 
@@ -120,7 +121,6 @@ def upload_input() -> preprocess.PreparedDigit | None:
 
 def input_panel() -> tuple[np.ndarray | None, preprocess.PreparedDigit | None, str]:
     """Where the digit comes from; returns the (28, 28) image (or None), its preparation steps and a description."""
-    st.header("1. Your digit")
     source = st.segmented_control("Input", SOURCES, key="draw_source", label_visibility="collapsed") or "Draw"
     if source == "MNIST sample":
         image, description = sample_input()
@@ -151,16 +151,15 @@ def preparation_steps(prepared: preprocess.PreparedDigit) -> None:
 
 def mnist_view_panel(image: np.ndarray, prepared: preprocess.PreparedDigit | None, description: str) -> None:
     """The digit as MNIST and the network see it: 28x28 numbers in [0, 1], drawn with the tutorial's Greys."""
-    st.header("2. As MNIST sees it")
-    left, right = st.columns([1, 2])
-    left.plotly_chart(image_grid(image[None], [f"28x28, {description}"], columns=1, zmin=0, zmax=1, tile_px=260),
-                      key="draw_mnist_view")
-    right.markdown(f"Shape {shape_text((1, 28, 28, 1))}: one image, 28 rows, 28 columns, 1 channel, as in "
+    st.subheader("As MNIST sees it")
+    st.plotly_chart(image_grid(image[None], [f"28x28, {description}"], columns=1, zmin=0, zmax=1, tile_px=280),
+                    key="draw_mnist_view")
+    st.markdown(f"Shape {shape_text((1, 28, 28, 1))}: one image, 28 rows, 28 columns, 1 channel, as in "
                    "`img.reshape(-1, 28, 28, 1)`. Each number is how much ink the pixel holds, from 0 (white "
                    f"here, as in `cmap='Greys'`) to 1 (black). {np.count_nonzero(image > 0.05)} of 784 pixels "
                    "hold ink.")
     if prepared is not None:
-        with right.expander("How your picture became 28x28 (MNIST's own recipe)", expanded=False):
+        with st.expander("How your picture became 28x28 (MNIST's own recipe)", expanded=False):
             preparation_steps(prepared)
 
 
@@ -190,7 +189,7 @@ def conv_controls(probe: ModelProbe | str | None) -> tuple[np.ndarray, str]:
 
 def conv_panel(image: np.ndarray, probe: ModelProbe | str | None) -> TutorialSteps | None:
     """Section 2.2's convolution: the filters, the feature maps after swapaxes, and the shapes on the way."""
-    st.header("3. Convolution")
+    st.header("2. Convolution")
     filters, origin = conv_controls(probe)
     st.caption(origin)
     try:
@@ -215,7 +214,7 @@ def conv_panel(image: np.ndarray, probe: ModelProbe | str | None) -> TutorialSte
 
 def pool_panel(steps: TutorialSteps) -> None:
     """Section 2.2's max-pool of the feature maps: smaller and blurrier, the strongest response in each window."""
-    st.header("4. Max-pool")
+    st.header("3. Max-pool")
     columns = st.columns(3)
     size = columns[0].slider("Window", 1, 4, key="draw_pool_size")
     stride = columns[1].slider("Stride", 1, 4, key="draw_pool_stride")
@@ -277,7 +276,7 @@ def layer_view(name: str, values: np.ndarray) -> None:
 
 def model_panel(image: np.ndarray, models: list[SavedModel], probe: ModelProbe | str | None) -> None:
     """A trained network on this digit: choose the model, see its answer and every layer's output."""
-    st.header("5. What a trained network sees")
+    st.header("4. What a trained network sees")
     if not models:
         st.info("No trained model yet. Train the tutorial's network first (about a minute); it is saved and then "
                 "appears here with its prediction for your digit.", icon=":material/info:")
@@ -303,16 +302,27 @@ def intro_panel() -> None:
                 "own picture, and a max-pool. Then see what a trained network makes of it, layer by layer.")
 
 
+def digit_panel() -> tuple[np.ndarray | None, preprocess.PreparedDigit | None, str]:
+    """The input on the left and, once there is a digit, the 28x28 image MNIST would make of it on the right."""
+    st.header("1. Your digit")
+    input_column, view_column = st.columns(2, gap="large")
+    with input_column:
+        image, prepared, description = input_panel()
+    with view_column:
+        if image is None:
+            st.info("Draw a digit on the black canvas (or choose an MNIST sample) to see it as MNIST sees it, then "
+                    "follow it through the tutorial's convolution and max-pool.", icon=":material/draw:")
+        else:
+            mnist_view_panel(image, prepared, description)
+    return image, prepared, description
+
+
 models = list_models()
 init_state(models)
 intro_panel()
-probe = probe_or_error(chosen_model(models))
-image, prepared, description = input_panel()
-if image is None:
-    st.info("Draw a digit on the black canvas (or choose an MNIST sample) to see it go through the network.",
-            icon=":material/draw:")
-else:
-    mnist_view_panel(image, prepared, description)
+image, prepared, description = digit_panel()
+if image is not None:
+    probe = probe_or_error(chosen_model(models))  # after the canvas, so it shows while TensorFlow first loads
     steps = conv_panel(image, probe)
     if steps is not None:
         pool_panel(steps)

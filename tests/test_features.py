@@ -79,7 +79,7 @@ def test_model_probe_reads_every_layer_in_one_call():
     np.testing.assert_allclose(reading.activations["logits"], logits, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(reading.probabilities, features.softmax(logits), rtol=1e-5)
     assert reading.prediction == int(np.argmax(logits))
-    np.testing.assert_array_equal(probe.first_layer_filters(), np.asarray(model.get_layer("conv1").kernel))
+    np.testing.assert_array_equal(probe.first_layer_filters(), model.get_layer("conv1").kernel.numpy())
     assert probe.first_layer_filters().shape == (3, 3, 1, 4)
 
 

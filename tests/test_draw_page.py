@@ -1,0 +1,112 @@
+"""The Draw a digit page: AppTest for its logic (MNIST sample input, controls, models), Chromium for a drawn digit."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import APP_PATH, open_app_page, wait_until_idle
+from streamlit.testing.v1 import AppTest
+
+from cnnlib import models_store
+
+TINY_MODEL = "draw_test_tiny"
+SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]  # a "7" as fractions of the canvas
+
+
+@pytest.fixture(scope="module")
+def tiny_model(models_dir: Path) -> models_store.SavedModel:
+    """A small network trained for one epoch on 600 offline digits (a few seconds), saved where the app looks."""
+    from cnnlib.data import load_mnist
+    from cnnlib.model import Hyperparameters, build_model
+
+    data = load_mnist("offline")
+    model = build_model(Hyperparameters(epochs=1, conv1_filters=8, conv2_filters=8, dense_units=32))
+    model.fit(data.x_train[:600, :, :, None] / 255.0, data.y_train[:600], epochs=1, batch_size=50, verbose=0)
+    return models_store.save_model(model, TINY_MODEL, {"test_accuracy": 0.5, "data_source": "offline"}, models_dir)
+
+
+def draw_page(models_folder: Path, monkeypatch) -> AppTest:
+    """The app switched to the Draw page, reading models from ``models_folder``, with an MNIST sample as input."""
+    monkeypatch.setenv(models_store.MODELS_DIR_ENV, str(models_folder))
+    at = AppTest.from_file(APP_PATH, default_timeout=60).run()
+    at.switch_page("pages/draw_digit.py").run()
+    assert not at.exception
+    at.segmented_control(key="draw_source").set_value("MNIST sample").run()
+    assert not at.exception
+    return at
+
+
+def markdown_text(at: AppTest) -> str:
+    """All Markdown on the page, joined."""
+    return "\n".join(element.value for element in at.markdown)
+
+
+def test_sample_digit_goes_through_conv_and_pool_with_no_model(tmp_path, monkeypatch):
+    at = draw_page(tmp_path, monkeypatch)
+    text = markdown_text(at)
+    assert "`(1, 28, 28, 1)` ⊛ `(3, 3, 1, 5)` → `(1, 14, 14, 5)` → swapaxes → `(5, 14, 14, 1)`" in text
+    assert "`(1, 14, 14, 5)` → max-pool → `(1, 7, 7, 5)` → swapaxes → `(5, 7, 7, 1)`" in text
+    assert len(at.get("plotly_chart")) == 4  # the 28x28 digit, filters, conv maps, pooled maps
+    assert "No trained model yet" in at.info[0].value
+    assert at.get("page_link")[0].proto.page.endswith("train")  # the hint links to the Train page
+    assert not at.error
+
+
+def test_conv_controls_change_the_shapes(tmp_path, monkeypatch):
+    at = draw_page(tmp_path, monkeypatch)
+    at.slider(key="draw_filter_count").set_value(8)
+    at.select_slider(key="draw_kernel_size").set_value(5)
+    at.slider(key="draw_conv_stride").set_value(1)
+    at.radio(key="draw_conv_padding").set_value("VALID").run()
+    assert "`(1, 28, 28, 1)` ⊛ `(5, 5, 1, 8)` → `(1, 24, 24, 8)` → swapaxes → `(8, 24, 24, 1)`" in markdown_text(at)
+    seed = at.number_input(key="draw_seed").value
+    at.button(key="draw_new_filters").click().run()
+    assert not at.exception and at.number_input(key="draw_seed").value == seed + 1
+
+
+def test_trained_model_predicts_and_lends_its_filters(tiny_model, monkeypatch):
+    at = draw_page(tiny_model.path.parent, monkeypatch)
+    at.selectbox(key="draw_model").set_value(TINY_MODEL).run()
+    assert not at.exception and not at.error
+    assert any(header.value.startswith("Prediction: ") for header in at.subheader)
+    text = markdown_text(at)
+    for layer in ("conv1", "pool1", "conv2", "pool2", "flatten", "dense1", "dense2", "logits"):
+        assert f"**{layer}**" in text
+    assert "**conv2** `(1, 14, 14, 8)`" in text
+    at.radio(key="draw_filter_source").set_value("Trained conv1").run()
+    assert any(f"of the model **{TINY_MODEL}**" in caption.value for caption in at.caption)
+
+
+def test_damaged_model_file_shows_an_error_not_a_traceback(tmp_path, monkeypatch):
+    (tmp_path / "broken.keras").write_bytes(b"definitely not a zip archive")
+    at = draw_page(tmp_path, monkeypatch)
+    assert not at.exception
+    assert "broken.keras could not be loaded" in at.error[0].value
+    assert len(at.get("plotly_chart")) == 4  # the tutorial's steps still show
+
+
+def draw_stroke(page, points) -> None:
+    """Drag the mouse through ``points`` (fractions of the canvas) on the drawing canvas, in small steps."""
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+
+
+@pytest.mark.browser
+def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, tiny_model):
+    open_app_page(page, app_url, "Draw a digit")
+    draw_stroke(page, SEVEN)
+    page.get_by_text("Prediction:").wait_for(timeout=60_000)  # the first stroke also loads TensorFlow
+    wait_until_idle(page, timeout_ms=60_000)
+    page.locator(".stPlotlyChart").first.get_by_text("28x28, draw").wait_for()
+    conv_maps = page.locator(".stPlotlyChart").nth(2)
+    conv_maps.get_by_text("feature map 4").wait_for()
+    assert conv_maps.get_by_text("feature map 5").count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert np.isfinite(float(page.get_by_text("with probability").inner_text().split()[2].rstrip("%.")))

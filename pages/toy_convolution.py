@@ -192,12 +192,12 @@ def _toggle_play(name: str, count: int) -> None:
 
 
 def _advance_if_due(name: str, count: int) -> None:
-    """While playing, one step forward per tick; at the last step stop and rerun the page to end the ticking."""
+    """While ``name`` plays, one step forward per tick, never past the last step."""
     state = st.session_state
     if state.toy_playing != name:
         return
     now = time.monotonic()
-    if now - state.toy_last_tick >= PLAY_SECONDS * 0.8:
+    if now - state.toy_last_tick >= PLAY_SECONDS * 0.8:  # a full-page rerun between ticks must not add a step
         state[f"toy_{name}_step"] = min(state[f"toy_{name}_step"] + 1, count - 1)
         state.toy_last_tick = now
 

@@ -13,6 +13,7 @@ from cnnlib import toy
 from cnnlib.plots import toy_conv_step_figure, toy_maps_figure, toy_pool_step_figure
 
 PLAY_SECONDS = 1.2  # one step per tick while playing
+EDITOR_CELL_PX = 44
 SETTINGS = {  # widget key -> the tutorial's value
     "toy_image_height": 3, "toy_image_width": 3, "toy_image_channels": 1,
     "toy_filter_height": 2, "toy_filter_width": 2, "toy_filter_count": 3,
@@ -71,7 +72,7 @@ def _grid_editor(grid: np.ndarray, key: str, label: str, row_numbers: bool = Tru
                          columns=[str(j) for j in range(grid.shape[1])])
     st.caption(label)
     edited = st.data_editor(frame, key=key, num_rows="fixed", width="content", hide_index=not row_numbers,
-                            column_config={column: st.column_config.NumberColumn(format="plain", width=44)
+                            column_config={column: st.column_config.NumberColumn(format="plain", width=EDITOR_CELL_PX)
                                            for column in frame.columns})
     return edited.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -83,6 +84,14 @@ def _start_values(name: str, shape: tuple[int, ...]) -> np.ndarray:
         state[f"toy_{name}_start"] = toy.resized(state[f"toy_{name}_latest"], shape)
         state.toy_editor_version += 1
     return state[f"toy_{name}_start"]
+
+
+def editor_widths() -> list[int]:
+    """Relative widths of the image and filters columns, so that a 9-wide image or four filters fit their editors."""
+    state = st.session_state
+    image = (state.toy_image_width + 1) * EDITOR_CELL_PX
+    filters = state.toy_filter_count * (state.toy_filter_width * EDITOR_CELL_PX + 16)
+    return [max(image, 3 * 110), max(filters, 3 * 110)]  # 110 px: room for three size inputs
 
 
 def image_panel() -> np.ndarray:
@@ -373,7 +382,7 @@ def code_panel(image: np.ndarray, filters: np.ndarray, options: dict) -> None:
 init_state()
 intro_panel()
 with st.container(border=True):
-    image_column, filters_column = st.columns([2, 3])
+    image_column, filters_column = st.columns(editor_widths())
     with image_column:
         image = image_panel()
     with filters_column:

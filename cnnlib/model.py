@@ -33,6 +33,7 @@ class Hyperparameters:
     dense_units: int = 256
     init: Init = "he"  # "tutorial": conv filters and biases ~ N(0, 1), like tf.random_normal
     seed: int = 0
+    lr_decay: Literal["none", "cosine"] = "none"  # "cosine": the trainer lowers the rate to 0 by the last batch
 
     def to_dict(self) -> dict:
         """Plain dict, for JSON beside a saved model."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -42,7 +43,8 @@ from cnnlib.models_store import MODEL_SUFFIX, check_name
 
 Emit = Callable[[dict], None]
 
-FAST_AND_STABLE = Hyperparameters(epochs=10, batch_size=50, learning_rate=1e-3, keep_prob=0.75, init="he")
+FAST_AND_STABLE = Hyperparameters(epochs=10, batch_size=50, learning_rate=1e-3, keep_prob=0.75, init="he",
+                                  lr_decay="cosine")
 PRESETS = {"As in the tutorial": TUTORIAL, "Fast and stable": FAST_AND_STABLE}
 VALIDATION_SHARE = 1 / 12  # TF1's input_data held out 5,000 of 60,000 training digits for validation
 MAX_MISCLASSIFIED_SENT = 500
@@ -67,7 +69,7 @@ class TrainConfig:
                 "--learning-rate", repr(hp.learning_rate), "--keep-prob", repr(hp.keep_prob), "--init", hp.init,
                 "--seed", str(hp.seed), "--conv1-filters", str(hp.conv1_filters),
                 "--conv2-filters", str(hp.conv2_filters), "--dense-units", str(hp.dense_units),
-                "--data", self.data_source]
+                "--lr-decay", hp.lr_decay, "--data", self.data_source]
         if self.npz_path:
             args += ["--npz", self.npz_path]
         if self.train_limit:
@@ -194,6 +196,25 @@ def make_progress_callback(emit: Emit, stop_requested: threading.Event, train_co
     return ProgressCallback()
 
 
+def cosine_decay_callback(learning_rate: float, total_steps: int):
+    """Sets Adam's rate before each batch to ``lr * (1 + cos(pi * step / total)) / 2``: full at first, 0 at the end."""
+    import keras
+
+    class CosineDecay(keras.callbacks.Callback):
+        """The rate follows half a cosine over all the run's batches."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.step = 0
+
+        def on_train_batch_begin(self, batch: int, logs=None) -> None:
+            fraction = min(self.step / max(total_steps, 1), 1.0)
+            self.model.optimizer.learning_rate.assign(learning_rate * 0.5 * (1 + math.cos(math.pi * fraction)))
+            self.step += 1
+
+    return CosineDecay()
+
+
 def evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """Test accuracy with dropout off, the 10x10 confusion matrix (rows true, columns predicted), the mistakes."""
     logits = model.predict(x_test, batch_size=1000, verbose=0)  # (N, 10); predict runs with training=False
@@ -221,8 +242,11 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
           "test_count": len(arrays.x_test), "epochs": hp.epochs, "batch_size": hp.batch_size, "steps_per_epoch": steps,
           "hyperparameters": hp.to_dict()})
     callback = make_progress_callback(emit, stop_requested, len(arrays.x_train), hp.batch_size)
+    callbacks = [callback]
+    if hp.lr_decay == "cosine":
+        callbacks.insert(0, cosine_decay_callback(hp.learning_rate, steps * hp.epochs))
     history = model.fit(arrays.x_train, arrays.y_train, batch_size=hp.batch_size, epochs=hp.epochs,
-                        validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0, callbacks=[callback])
+                        validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0, callbacks=callbacks)
     emit({"event": "evaluating"})
     evaluation = evaluate(model, arrays.x_test, arrays.y_test)
     emit(evaluation)
@@ -310,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=fast.epochs, help="passes over the training digits (tutorial: 50)")
     parser.add_argument("--batch-size", type=int, default=fast.batch_size, help="digits per step (tutorial: 100)")
     parser.add_argument("--learning-rate", type=float, default=fast.learning_rate, help="Adam's step (tutorial: 0.01)")
+    parser.add_argument("--lr-decay", choices=("none", "cosine"), default=fast.lr_decay,
+                        help="none keeps the rate (tutorial); cosine lowers it to 0 by the last batch")
     parser.add_argument("--keep-prob", type=float, default=fast.keep_prob, help="dropout keep probability (tutorial: 0.75)")
     parser.add_argument("--init", choices=("tutorial", "he"), default=fast.init,
                         help="conv initialisation: tutorial = N(0, 1), he = He-normal with zero biases")
@@ -342,7 +368,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise ValueError(reason)
     hp = Hyperparameters(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          keep_prob=args.keep_prob, conv1_filters=args.conv1_filters,
-                         conv2_filters=args.conv2_filters, dense_units=args.dense_units, init=args.init, seed=args.seed)
+                         conv2_filters=args.conv2_filters, dense_units=args.dense_units, init=args.init, seed=args.seed,
+                         lr_decay=args.lr_decay)
     config = TrainConfig(hp=hp, data_source=args.data, npz_path=args.npz, train_limit=args.train_limit)
     if args.out:
         out = Path(args.out)

@@ -18,6 +18,7 @@ LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
 CONV1_FILTERS, CONV2_FILTERS, DENSE_UNITS = (8, 16, 32, 64), (16, 32, 64, 128), (64, 128, 256, 512)
 INIT_LABELS = {"tutorial": "N(0, 1) filters and biases, as the tutorial's tf.random_normal",
                "he": "He-normal filters, zero biases"}
+DECAY_LABELS = {"none": "constant", "cosine": "cosine decay to 0"}
 SOURCE_LABELS = {"auto": "Automatic: full MNIST if it can be had, else the offline subset",
                  "offline": "Offline subset: 4,000 training / 1,000 test digits, no network",
                  "keras": "Full MNIST: 60,000 / 10,000 (Keras's copy, downloaded once)",
@@ -26,7 +27,8 @@ DIAGNOSIS_TITLES = {"exploding": "The cost is exploding.", "exploded": "The cost
                     "chance": "The network is guessing.", "dead": "Some digits are never predicted."}
 WIDGET_FIELDS = {"train_epochs": "epochs", "train_batch_size": "batch_size", "train_learning_rate": "learning_rate",
                  "train_keep_prob": "keep_prob", "train_init": "init", "train_conv1_filters": "conv1_filters",
-                 "train_conv2_filters": "conv2_filters", "train_dense_units": "dense_units", "train_seed": "seed"}
+                 "train_conv2_filters": "conv2_filters", "train_dense_units": "dense_units", "train_seed": "seed",
+                 "train_lr_decay": "lr_decay"}
 
 
 @st.cache_resource
@@ -42,14 +44,21 @@ def mnist(source: str, npz_path: str | None) -> MnistData:
 
 
 def init_state() -> None:
-    """Every session_state key this page uses, created once."""
-    for key, field_name in WIDGET_FIELDS.items():
-        st.session_state.setdefault(key, getattr(FAST_AND_STABLE, field_name))
-    st.session_state.setdefault("train_data_source", "auto")
-    st.session_state.setdefault("train_npz_path", "")
-    st.session_state.setdefault("train_limit", None)
+    """Every session_state key this page uses, created once; the user's choices come back after leaving the page."""
+    defaults = {key: getattr(FAST_AND_STABLE, field_name) for key, field_name in WIDGET_FIELDS.items()}
+    defaults.update(train_data_source="auto", train_npz_path="", train_limit=None)
+    # Streamlit forgets a widget's value when its page is left; this plain copy outlives that.
+    choices = st.session_state.setdefault("train_choices", {})
+    for key, default in defaults.items():
+        st.session_state.setdefault(key, choices.get(key, default))
     st.session_state.setdefault("train_run_ids", [])  # this browser session's runs, oldest first
     st.session_state.setdefault("train_rendered", None)  # (run id, finished) as the last full run drew it
+
+
+def remember_choices() -> None:
+    """Copy the widgets' values where leaving the page cannot erase them."""
+    keys = [*WIDGET_FIELDS, "train_data_source", "train_npz_path", "train_limit"]
+    st.session_state["train_choices"] = {key: st.session_state[key] for key in keys if key in st.session_state}
 
 
 def apply_preset(hp: Hyperparameters) -> None:
@@ -90,8 +99,8 @@ def presets_panel() -> None:
     right.button("Fast and stable", key="train_preset_fast", on_click=apply_preset, args=(FAST_AND_STABLE,),
                  icon=":material/bolt:", width="stretch", type="primary")
     fast = FAST_AND_STABLE
-    right.caption(f"{fast.epochs} epochs, batch {fast.batch_size}, Adam {fast.learning_rate:g}, keep "
-                  f"{fast.keep_prob:g}, He-normal filters: 0.97+ on the offline subset in well under a minute.")
+    right.caption(f"{fast.epochs} epochs, batch {fast.batch_size}, Adam {fast.learning_rate:g} with cosine decay, "
+                  f"keep {fast.keep_prob:g}, He-normal filters: 0.97+ on the offline subset in well under a minute.")
 
 
 def hyperparameters_panel() -> Hyperparameters:
@@ -105,8 +114,13 @@ def hyperparameters_panel() -> Hyperparameters:
     columns[3].slider("Dropout keep probability (tutorial: 0.75)", 0.3, 1.0, step=0.05, key="train_keep_prob",
                       help="Each FC unit is kept with this probability while training; 1 means no dropout. "
                            "Test accuracy is always measured with dropout off.")
-    st.radio("Initial conv filters", list(INIT_LABELS), key="train_init", horizontal=True,
-             format_func=lambda v: INIT_LABELS[v] + (" (tutorial)" if v == TUTORIAL.init else ""))
+    left, right = st.columns([3, 2])
+    left.radio("Initial conv filters", list(INIT_LABELS), key="train_init", horizontal=True,
+               format_func=lambda v: INIT_LABELS[v] + (" (tutorial)" if v == TUTORIAL.init else ""))
+    right.radio("Learning rate over the run", list(DECAY_LABELS), key="train_lr_decay", horizontal=True,
+                format_func=lambda v: DECAY_LABELS[v] + (" (tutorial)" if v == TUTORIAL.lr_decay else ""),
+                help="Cosine: full rate at the first batch, falling smoothly to 0 at the last, so the final "
+                     "epochs polish instead of bouncing around.")
     with st.expander("Layer sizes and seed"):
         columns = st.columns(4)
         columns[0].select_slider("conv1 filters", CONV1_FILTERS, key="train_conv1_filters",
@@ -255,8 +269,8 @@ def live_panel() -> None:
 def live_fragment() -> None:
     """One tick: read the snapshot, redraw; a finished (or replaced) run redraws the whole page once."""
     run = current_run()
-    progress = run.snapshot()
-    if st.session_state["train_rendered"] != (run.run_id, progress.finished):
+    progress = run.snapshot() if run else None
+    if run is None or st.session_state["train_rendered"] != (run.run_id, progress.finished):
         st.rerun()
     progress_panel(run, progress)
 
@@ -340,6 +354,7 @@ intro_panel()
 presets_panel()
 hyperparameters = hyperparameters_panel()
 data, base_config = data_panel()
+remember_choices()
 if base_config is not None:
     controls_panel(replace(base_config, hp=hyperparameters), current_run())
 live_panel()

@@ -18,7 +18,8 @@ from cnnlib.model import Hyperparameters
 from cnnlib.progress import CHANCE_COST, Progress, RunRegistry, apply_event, diagnose, smoothed
 from cnnlib.train import TrainConfig, own_batch_cost, split_training_data
 
-TINY = Hyperparameters(epochs=2, batch_size=25, learning_rate=1e-3, keep_prob=0.75, init="he", seed=1)
+TINY = Hyperparameters(epochs=2, batch_size=25, learning_rate=1e-3, keep_prob=0.75, init="he", seed=1,
+                       lr_decay="cosine")
 
 
 def test_own_batch_cost_undoes_kerass_running_mean():
@@ -100,6 +101,12 @@ def test_training_lowers_the_cost_and_reports_each_batchs_own_cost(trained):
     assert np.mean([e["cost"] for e in batches]) == pytest.approx(epochs[0]["cost"], rel=1e-4)
     assert summary["epochs"] == 2 and 0 <= summary["test_accuracy"] <= 1
     assert summary["data_source"] == "offline" and summary["train_count"] == 275
+
+
+def test_cosine_decay_brings_the_learning_rate_down_to_almost_zero(trained):
+    model, _, _ = trained
+    # 22 batches: the last one ran at 1e-3 * (1 + cos(pi * 21 / 22)) / 2
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3 * (1 + math.cos(math.pi * 21 / 22)) / 2)
 
 
 def test_evaluation_counts_every_test_digit(trained):

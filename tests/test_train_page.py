@@ -26,7 +26,7 @@ def test_presets_set_every_hyperparameter(train_page):
     assert at.number_input(key="train_epochs").value == 50
     assert at.select_slider(key="train_learning_rate").value == 0.01
     assert at.select_slider(key="train_batch_size").value == 100
-    assert at.radio(key="train_init").value == "tutorial"
+    assert at.radio(key="train_init").value == "tutorial" and at.radio(key="train_lr_decay").value == "none"
     at.button(key="train_preset_fast").click().run()
     assert at.radio(key="train_init").value == "he" and at.select_slider(key="train_learning_rate").value == 0.001
 
@@ -79,3 +79,11 @@ def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir):
     saved = [model.name for model in list_models(models_dir) if model.name not in before]
     assert len(saved) == 1, "Stop should save what was learned"
     delete_model(saved[0], models_dir)  # leave the shared models folder as the Draw page's tests expect it
+
+
+def test_choices_survive_a_visit_to_another_page(train_page):
+    at = train_page
+    at.number_input(key="train_epochs").set_value(7).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.number_input(key="train_epochs").value == 7

@@ -10,11 +10,13 @@ Section 2.2, on MNIST's first training image::
 
 ``conv2d`` and ``max_pool`` here are vectorised numpy with TensorFlow's padding rule (``cnnlib.toy.axis_padding``)
 and give the same numbers as ``cnnlib.toy``'s step-by-step versions, fast enough to rerun on every stroke.
-Keras is imported lazily: only ``ModelProbe`` needs it.
+``ModelProbe`` reads a trained network with the same two functions and the network's own weights (see its
+docstring for why). Keras is imported lazily: only ``ModelProbe`` needs it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -167,22 +169,77 @@ class ModelReading:
         return f"ModelReading(prediction={self.prediction}, p={self.confidence:.3f}, layers={list(self.activations)})"
 
 
+Layer = Callable[[np.ndarray], np.ndarray]  # one layer's forward pass on a batch of one, in numpy
+ACTIVATIONS = {"linear": lambda x: x, "relu": lambda x: np.maximum(x, 0.0)}
+
+
+def numpy_layer(layer) -> Layer | None:
+    """The forward pass of a Keras Conv2D, MaxPooling2D, Flatten, Dense or Dropout layer with its trained weights,
+    as numpy (Dropout is the identity when predicting); None for any other kind or setting."""
+    import keras
+
+    config = layer.get_config()
+    activation = ACTIVATIONS.get(config.get("activation", "linear"))
+    if config.get("data_format", "channels_last") != "channels_last" or activation is None:
+        return None
+    if isinstance(layer, keras.layers.Conv2D) and type(layer) is keras.layers.Conv2D:
+        (rows, columns), (stride, column_stride) = config["kernel_size"], config["strides"]
+        if rows != columns or stride != column_stride or config["dilation_rate"] != (1, 1) or config["groups"] != 1:
+            return None
+        kernel = layer.kernel.numpy()
+        bias = layer.bias.numpy() if layer.use_bias else np.float32(0)
+        padding = config["padding"].upper()
+        return lambda x: activation(conv2d(x, kernel, stride, padding) + bias)
+    if isinstance(layer, keras.layers.MaxPooling2D):
+        (size, column_size), (stride, column_stride) = config["pool_size"], config["strides"]
+        if size != column_size or stride != column_stride:
+            return None
+        padding = config["padding"].upper()
+        return lambda x: max_pool(x, size, stride, padding)
+    if isinstance(layer, keras.layers.Flatten):
+        return lambda x: x.reshape(1, -1)
+    if isinstance(layer, keras.layers.Dense) and type(layer) is keras.layers.Dense:
+        kernel = layer.kernel.numpy()
+        bias = layer.bias.numpy() if layer.use_bias else np.float32(0)
+        return lambda x: activation(x @ kernel + bias)
+    if isinstance(layer, keras.layers.Dropout):
+        return lambda x: x
+    return None
+
+
 class ModelProbe:
-    """A trained Keras model plus one multi-output model over all its layers, built once, for fast readings."""
+    """A trained Keras model read layer by layer: its weights copied into numpy once, for readings in ~1 ms.
+
+    Calling Keras on one image costs 4 ms on a quiet machine and 40+ ms on a busy one, and Streamlit clears the
+    Keras session after every run; numpy with the same weights gives the same numbers (to float32 rounding)
+    without either cost. A model with a layer numpy does not know is read through one multi-output Keras
+    model instead, built once.
+    """
 
     def __init__(self, model) -> None:
-        import keras
-
         expected = (None, 28, 28, 1)
         if tuple(model.input_shape) != expected:
             raise ValueError(f"This model expects inputs of shape {tuple(model.input_shape)}, not MNIST's "
                              f"{expected}: it was not trained on 28x28 digits.")
         self.model = model
         self.layer_names = tuple(layer.name for layer in model.layers)
-        self.activations_model = keras.Model(inputs=model.inputs[0], outputs=[layer.output for layer in model.layers])
+        layers = [numpy_layer(layer) for layer in model.layers]
+        self.numpy_layers: tuple[Layer, ...] | None = None if None in layers else tuple(layers)
+        self._activations_model = None
 
     def __repr__(self) -> str:
-        return f"ModelProbe({self.model.name}: {', '.join(self.layer_names)})"
+        path = "numpy" if self.numpy_layers else "keras"
+        return f"ModelProbe({self.model.name} via {path}: {', '.join(self.layer_names)})"
+
+    @property
+    def activations_model(self):
+        """One Keras model whose outputs are every layer's output, built on first use."""
+        if self._activations_model is None:
+            import keras
+
+            self._activations_model = keras.Model(inputs=self.model.inputs[0],
+                                                  outputs=[layer.output for layer in self.model.layers])
+        return self._activations_model
 
     def first_layer_filters(self) -> np.ndarray | None:
         """The first conv layer's trained kernel (k, k, 1, F), or None if the model does not start with a conv."""
@@ -190,10 +247,23 @@ class ModelProbe:
         return None if kernel is None or len(kernel.shape) != 4 else np.asarray(kernel.numpy())
 
     def read(self, image: np.ndarray) -> ModelReading:
-        """Every layer's output and the softmax probabilities for one (28, 28) digit, in one eager call."""
+        """Every layer's output and the softmax probabilities for one (28, 28) digit."""
         batch = np.asarray(image, np.float32).reshape(1, 28, 28, 1)  # (1, 28, 28, 1)
-        # Called directly: model.predict costs ~10x more on one image (batching, callbacks).
-        outputs = self.activations_model(batch, training=False)
-        activations = {name: np.asarray(output)[0] for name, output in zip(self.layer_names, outputs)}
-        logits = activations[self.layer_names[-1]]  # (10,): the model outputs logits, so softmax is ours
-        return ModelReading(activations, softmax(logits))
+        if self.numpy_layers is None:
+            return self.keras_read(batch)
+        outputs = []
+        for layer in self.numpy_layers:
+            batch = layer(batch)
+            outputs.append(batch)
+        return self._reading(outputs)
+
+    def keras_read(self, image: np.ndarray) -> ModelReading:
+        """The same reading through Keras, in one eager call of the multi-output model (not model.predict,
+        which costs ~10x more on one image); the reference that ``read`` must agree with."""
+        outputs = self.activations_model(np.asarray(image, np.float32).reshape(1, 28, 28, 1), training=False)
+        return self._reading([np.asarray(output) for output in outputs])
+
+    def _reading(self, outputs: list[np.ndarray]) -> ModelReading:
+        """Layer outputs (batch of one) as a reading; the model outputs logits, so softmax is ours."""
+        activations = {name: output[0] for name, output in zip(self.layer_names, outputs)}
+        return ModelReading(activations, softmax(activations[self.layer_names[-1]]))

@@ -51,7 +51,7 @@ def plain_fit(config: TrainConfig) -> list[float]:
         def on_epoch_end(self, epoch, logs=None):
             epoch_seconds.append(time.perf_counter() - self.started)
 
-    model = build_model(config.hp)
+    model = build_model(config.hp, steps_per_epoch=-(-len(arrays.x_train) // config.hp.batch_size))
     model.fit(arrays.x_train, arrays.y_train, batch_size=config.hp.batch_size, epochs=config.hp.epochs,
               shuffle=True, verbose=0, callbacks=[EpochTimer()])
     return [len(arrays.x_train) / seconds for seconds in epoch_seconds]

@@ -43,8 +43,11 @@ class Hyperparameters:
 TUTORIAL = Hyperparameters(epochs=50, learning_rate=0.01, keep_prob=0.75, init="tutorial")
 
 
-def build_model(hp: Hyperparameters = Hyperparameters()):
-    """A compiled ``keras.Sequential`` with the tutorial's architecture and named layers."""
+def build_model(hp: Hyperparameters = Hyperparameters(), steps_per_epoch: int = 1):
+    """A compiled ``keras.Sequential`` with the tutorial's architecture and named layers.
+
+    ``steps_per_epoch`` matters only for ``lr_decay="cosine"``: the rate reaches 0 after ``epochs * steps_per_epoch``.
+    """
     import keras
     from keras import layers
 
@@ -68,11 +71,20 @@ def build_model(hp: Hyperparameters = Hyperparameters()):
         name="tutorial_cnn",
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=hp.learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate=_learning_rate(hp, steps_per_epoch)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     return model
+
+
+def _learning_rate(hp: Hyperparameters, steps_per_epoch: int):
+    """Adam's rate: the constant ``hp.learning_rate``, or half a cosine from it down to 0 over the whole run."""
+    import keras
+
+    if hp.lr_decay == "cosine":
+        return keras.optimizers.schedules.CosineDecay(hp.learning_rate, decay_steps=hp.epochs * steps_per_epoch)
+    return hp.learning_rate
 
 
 def _conv_initializers(init: Init, seed: int) -> dict:

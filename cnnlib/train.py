@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import sys
@@ -196,25 +195,6 @@ def make_progress_callback(emit: Emit, stop_requested: threading.Event, train_co
     return ProgressCallback()
 
 
-def cosine_decay_callback(learning_rate: float, total_steps: int):
-    """Sets Adam's rate before each batch to ``lr * (1 + cos(pi * step / total)) / 2``: full at first, 0 at the end."""
-    import keras
-
-    class CosineDecay(keras.callbacks.Callback):
-        """The rate follows half a cosine over all the run's batches."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.step = 0
-
-        def on_train_batch_begin(self, batch: int, logs=None) -> None:
-            fraction = min(self.step / max(total_steps, 1), 1.0)
-            self.model.optimizer.learning_rate.assign(learning_rate * 0.5 * (1 + math.cos(math.pi * fraction)))
-            self.step += 1
-
-    return CosineDecay()
-
-
 def evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """Test accuracy with dropout off, the 10x10 confusion matrix (rows true, columns predicted), the mistakes."""
     logits = model.predict(x_test, batch_size=1000, verbose=0)  # (N, 10); predict runs with training=False
@@ -233,20 +213,17 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
     data = load_mnist(config.data_source, config.npz_path)
     arrays = split_training_data(data, config.train_limit)
     strategy, device = training_strategy()
-    with strategy.scope():
-        model = build_model(config.hp)
     hp = config.hp
     steps = -(-len(arrays.x_train) // hp.batch_size)
+    with strategy.scope():
+        model = build_model(hp, steps_per_epoch=steps)
     emit({"event": "started", "device": device, "data_source": data.source, "data_description": data.description,
           "notes": list(data.notes), "train_count": len(arrays.x_train), "validation_count": len(arrays.x_val),
           "test_count": len(arrays.x_test), "epochs": hp.epochs, "batch_size": hp.batch_size, "steps_per_epoch": steps,
           "hyperparameters": hp.to_dict()})
     callback = make_progress_callback(emit, stop_requested, len(arrays.x_train), hp.batch_size)
-    callbacks = [callback]
-    if hp.lr_decay == "cosine":
-        callbacks.insert(0, cosine_decay_callback(hp.learning_rate, steps * hp.epochs))
     history = model.fit(arrays.x_train, arrays.y_train, batch_size=hp.batch_size, epochs=hp.epochs,
-                        validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0, callbacks=callbacks)
+                        validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0, callbacks=[callback])
     emit({"event": "evaluating"})
     evaluation = evaluate(model, arrays.x_test, arrays.y_test)
     emit(evaluation)

@@ -31,7 +31,7 @@ TUTORIAL_POOL_SIZE, TUTORIAL_POOL_STRIDE, TUTORIAL_POOL_PADDING = 2, 2, "VALID"
 
 def random_filters(count: int = TUTORIAL_FILTERS, kernel_size: int = TUTORIAL_KERNEL, seed: int = 0,
                    in_channels: int = 1) -> np.ndarray:
-    """``(k, k, in_channels, count)`` float32 weights from N(0, 1), like ``tf.random_normal``; same seed, same filters."""
+    """``(k, k, in_channels, count)`` float32 weights from N(0, 1) like ``tf.random_normal``; same seed, same ones."""
     return np.random.default_rng(seed).standard_normal((kernel_size, kernel_size, in_channels, count)).astype(
         np.float32)
 

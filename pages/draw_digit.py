@@ -10,7 +10,7 @@ from cnnlib import features, preprocess
 from cnnlib.data import MnistData, load_mnist
 from cnnlib.features import ModelProbe, ModelReading, TutorialSteps, shape_text
 from cnnlib.models_store import SavedModel, list_models, load_model, selected_model
-from cnnlib.plots import (GREYS, draw_filter_grid, draw_map_mosaic, draw_probability_bars, draw_unit_bars,
+from cnnlib.plots import (draw_filter_grid, draw_map_grid, draw_map_mosaic, draw_probability_bars, draw_unit_bars,
                           image_grid)
 
 CANVAS_PX = 280
@@ -18,6 +18,7 @@ SOURCES = ("Draw", "MNIST sample", "Upload a picture")
 RANDOM_FILTERS, TRAINED_FILTERS = "Random N(0, 1)", "Trained conv1"
 PADDING_OPTIONS = ["SAME", "VALID"]
 STEP_PX = 112  # display size of each preprocessing step's picture
+MAP_COLUMNS, MAP_TILE_PX = 8, 120  # filters, feature maps and pooled maps share these, so filter f sits above map f
 
 DEFAULTS = {
     "draw_source": "Draw",
@@ -129,11 +130,14 @@ def input_panel() -> tuple[np.ndarray | None, preprocess.PreparedDigit | None, s
     return (None if prepared is None else prepared.image), prepared, source.lower()
 
 
-def pixels(image: np.ndarray, side: int = STEP_PX) -> np.ndarray:
-    """A 0..1 white-on-black image as a Greys-style picture (dark ink on white) enlarged with square pixels."""
+def step_picture(image: np.ndarray) -> np.ndarray:
+    """A 0..1 white-on-black image padded square and shown STEP_PX wide with square pixels, dark ink on white."""
     height, width = image.shape
-    factor = max(1, side // max(height, width))
-    return np.kron(1.0 - np.clip(image, 0, 1), np.ones((factor, factor)))
+    side = max(height, width)
+    square = np.zeros((side, side), np.float32)
+    square[(side - height) // 2:(side - height) // 2 + height, (side - width) // 2:(side - width) // 2 + width] = image
+    nearest = np.arange(STEP_PX) * side // STEP_PX
+    return 1.0 - np.clip(square[np.ix_(nearest, nearest)], 0.0, 1.0)
 
 
 def preparation_steps(prepared: preprocess.PreparedDigit) -> None:
@@ -141,11 +145,11 @@ def preparation_steps(prepared: preprocess.PreparedDigit) -> None:
     top, left, bottom, right = prepared.box
     row, column = preprocess.centre_of_mass(prepared.image)
     columns = st.columns(3)
-    columns[0].image(pixels(prepared.ink[top:bottom, left:right]), clamp=True,
+    columns[0].image(step_picture(prepared.ink[top:bottom, left:right]), width=STEP_PX,
                      caption=f"1. Crop to the ink: {bottom - top}x{right - left} pixels")
-    columns[1].image(pixels(prepared.fitted), clamp=True,
-                     caption=f"2. Fit in 20x20, keeping the shape: {prepared.fitted.shape[0]}x{prepared.fitted.shape[1]}")
-    columns[2].image(pixels(prepared.image), clamp=True,
+    columns[1].image(step_picture(prepared.fitted), width=STEP_PX,
+                     caption="2. Fit in 20x20, keeping the shape: {}x{}".format(*prepared.fitted.shape))
+    columns[2].image(step_picture(prepared.image), width=STEP_PX,
                      caption=f"3. Centre of mass to (14, 14) in 28x28: now ({row:.1f}, {column:.1f})")
 
 
@@ -155,9 +159,9 @@ def mnist_view_panel(image: np.ndarray, prepared: preprocess.PreparedDigit | Non
     st.plotly_chart(image_grid(image[None], [f"28x28, {description}"], columns=1, zmin=0, zmax=1, tile_px=280),
                     key="draw_mnist_view")
     st.markdown(f"Shape {shape_text((1, 28, 28, 1))}: one image, 28 rows, 28 columns, 1 channel, as in "
-                   "`img.reshape(-1, 28, 28, 1)`. Each number is how much ink the pixel holds, from 0 (white "
-                   f"here, as in `cmap='Greys'`) to 1 (black). {np.count_nonzero(image > 0.05)} of 784 pixels "
-                   "hold ink.")
+                "`img.reshape(-1, 28, 28, 1)`. Each number is how much ink the pixel holds, from 0 (white "
+                f"here, as in `cmap='Greys'`) to 1 (black). {np.count_nonzero(image > 0.05)} of 784 pixels "
+                "hold ink.")
     if prepared is not None:
         with st.expander("How your picture became 28x28 (MNIST's own recipe)", expanded=False):
             preparation_steps(prepared)
@@ -167,10 +171,10 @@ def conv_controls(probe: ModelProbe | str | None) -> tuple[np.ndarray, str]:
     """Filter choices; returns the filters (k, k, 1, F) and a sentence saying where they came from."""
     trained = probe.first_layer_filters() if isinstance(probe, ModelProbe) else None
     if trained is not None:
-        st.radio("Filters", [RANDOM_FILTERS, TRAINED_FILTERS], key="draw_filter_source", horizontal=True)
+        st.radio("Filter weights", [RANDOM_FILTERS, TRAINED_FILTERS], key="draw_filter_source", horizontal=True)
     use_trained = trained is not None and st.session_state["draw_filter_source"] == TRAINED_FILTERS
     columns = st.columns(6, vertical_alignment="bottom")
-    count = columns[0].slider("Filters", 1, 8, key="draw_filter_count")
+    count = columns[0].slider("Number of filters", 1, 8, key="draw_filter_count")
     kernel = columns[1].select_slider("Kernel size", [1, 2, 3, 4, 5, 7], key="draw_kernel_size",
                                       disabled=use_trained)
     columns[2].slider("Stride", 1, 4, key="draw_conv_stride")
@@ -181,7 +185,8 @@ def conv_controls(probe: ModelProbe | str | None) -> tuple[np.ndarray, str]:
     if use_trained:
         count = min(count, trained.shape[3])
         return trained[:, :, :, :count], (f"The first {count} of conv1's {trained.shape[3]} trained 3x3 filters "
-                                          f"of the model **{st.session_state['draw_model']}**.")
+                                          f"of the model **{st.session_state['draw_model']}**, without its bias "
+                                          "and ReLU as in the tutorial's section 2.2 (section 4 shows conv1 whole).")
     return features.random_filters(count, kernel, seed), (
         f"`tf.random_normal([{kernel}, {kernel}, 1, {count}], stddev=1)` with seed {seed}: random numbers, "
         "so the maps show random mixtures of edges; a trained network learns its filters.")
@@ -201,14 +206,13 @@ def conv_panel(image: np.ndarray, probe: ModelProbe | str | None) -> TutorialSte
     stride, padding = st.session_state["draw_conv_stride"], st.session_state["draw_conv_padding"]
     st.markdown(f"`conv2d = tf.nn.conv2d(img, W1, strides=[1, {stride}, {stride}, 1], padding='{padding}')`  \n"
                 f"{steps.conv_shapes()}")
-    left, right = st.columns([1, 3])
-    left.plotly_chart(draw_filter_grid(steps.filters), key="draw_filters")
-    left.caption(f"The filters {shape_text(steps.filters.shape)}: red weights add ink, blue ones subtract it.")
+    st.plotly_chart(draw_filter_grid(steps.filters, MAP_COLUMNS, MAP_TILE_PX), key="draw_filters", width="content")
+    st.caption(f"The filters {shape_text(steps.filters.shape)}, each above its feature map: red weights add ink, "
+               "blue ones subtract it.")
     maps = steps.conv_maps
-    right.plotly_chart(image_grid(maps, [f"feature map {f}" for f in range(len(maps))], columns=8, tile_px=120),
-                       key="draw_conv_maps")
-    right.caption(f"After `np.swapaxes(conv2d_img, 0, 3)`: {len(maps)} pictures of {maps.shape[1]}x{maps.shape[2]}, "
-                  "one per filter. Dark means a large sum: where the filter's pattern matches your strokes.")
+    st.plotly_chart(draw_map_grid(maps, "feature map", MAP_COLUMNS, MAP_TILE_PX), key="draw_conv_maps", width="content")
+    st.caption(f"After `np.swapaxes(conv2d_img, 0, 3)`: {len(maps)} pictures of {maps.shape[1]}x{maps.shape[2]}, "
+               "one per filter. Dark means a large sum: where the filter's pattern matches your strokes.")
     return steps
 
 
@@ -227,8 +231,7 @@ def pool_panel(steps: TutorialSteps) -> None:
     st.markdown(f"`pool = tf.nn.max_pool(conv2d, ksize=[1, {size}, {size}, 1], strides=[1, {stride}, {stride}, 1], "
                 f"padding='{padding}')`  \n{steps.pool_shapes()}")
     maps = steps.pool_maps
-    st.plotly_chart(image_grid(maps, [f"pooled map {f}" for f in range(len(maps))], columns=8, tile_px=120),
-                    key="draw_pool_maps")
+    st.plotly_chart(draw_map_grid(maps, "pooled map", MAP_COLUMNS, MAP_TILE_PX), key="draw_pool_maps", width="content")
     st.caption(f"Each {size}x{size} window keeps only its largest number, so the maps shrink to "
                f"{maps.shape[1]}x{maps.shape[2]} and look blurrier, while the strongest responses survive.")
 
@@ -259,19 +262,18 @@ LAYER_NOTES = {
 }
 
 
-def layer_view(name: str, values: np.ndarray) -> None:
-    """One layer's output: maps as a mosaic, vectors as bars, pass-through layers as one line."""
+def layer_view(name: str, values: np.ndarray, prediction: int) -> None:
+    """One layer's output: maps as a mosaic, vectors as bars (the predicted logit in red), pass-throughs as a line."""
     kind = next((prefix for prefix in LAYER_NOTES if name.startswith(prefix)), None)
-    shape = shape_text((1, *values.shape))
-    note = LAYER_NOTES.get(kind, "")
+    note = f": {LAYER_NOTES[kind]}" if kind else ""
+    st.markdown(f"**{name}** {shape_text((1, *values.shape))}{note}.")
     if kind in ("flatten", "dropout"):
-        st.markdown(f"**{name}** {shape}: {note}.")
         return
-    st.markdown(f"**{name}** {shape}: {note}.")
     if values.ndim == 3:
         st.plotly_chart(draw_map_mosaic(np.moveaxis(values, -1, 0)), key=f"draw_layer_{name}")
-    else:
-        st.plotly_chart(draw_unit_bars(values), key=f"draw_layer_{name}")
+    elif values.ndim == 1:
+        highlight = prediction if kind == "logits" else None
+        st.plotly_chart(draw_unit_bars(values, highlight), key=f"draw_layer_{name}")
 
 
 def model_panel(image: np.ndarray, models: list[SavedModel], probe: ModelProbe | str | None) -> None:
@@ -291,7 +293,7 @@ def model_panel(image: np.ndarray, models: list[SavedModel], probe: ModelProbe |
     prediction_view(reading)
     st.caption("Every layer's output for your digit, from the input to the logits (hover for map and unit numbers).")
     for name, values in reading.activations.items():
-        layer_view(name, values)
+        layer_view(name, values, reading.prediction)
 
 
 def intro_panel() -> None:

@@ -58,7 +58,8 @@ def test_conv_controls_change_the_shapes(tmp_path, monkeypatch):
     at.select_slider(key="draw_kernel_size").set_value(5)
     at.slider(key="draw_conv_stride").set_value(1)
     at.radio(key="draw_conv_padding").set_value("VALID").run()
-    assert "`(1, 28, 28, 1)` ⊛ `(5, 5, 1, 8)` → `(1, 24, 24, 8)` → swapaxes → `(8, 24, 24, 1)`" in markdown_text(at)
+    chain = "`(1, 28, 28, 1)` ⊛ `(5, 5, 1, 8)` → `(1, 24, 24, 8)` → swapaxes → `(8, 24, 24, 1)`"
+    assert chain in markdown_text(at)
     seed = at.number_input(key="draw_seed").value
     at.button(key="draw_new_filters").click().run()
     assert not at.exception and at.number_input(key="draw_seed").value == seed + 1
@@ -110,3 +111,14 @@ def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, ti
     assert conv_maps.get_by_text("feature map 5").count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
     assert np.isfinite(float(page.get_by_text("with probability").inner_text().split()[2].rstrip("%.")))
+
+
+def test_map_mosaic_tiles_every_map_with_its_index():
+    from cnnlib.plots import draw_map_mosaic
+
+    maps = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)  # 5 maps of 2x3
+    heatmap = draw_map_mosaic(maps, columns=4).data[0]
+    z, index = np.asarray(heatmap.z, dtype=np.float64), np.asarray(heatmap.customdata)
+    assert z.shape == (2 * 3 - 1, 4 * 4 - 1)  # 2 rows of tiles, 4 columns, 1-pixel gaps
+    np.testing.assert_array_equal(z[3:5, 0:3], maps[4])  # map 4 starts the second row
+    assert (index[3:5, 0:3] == 4).all() and np.isnan(z[2]).all()

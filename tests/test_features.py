@@ -25,7 +25,8 @@ def test_tutorial_shapes_and_swapaxes():
     np.testing.assert_array_equal(features.channels_first(steps.conv), np.swapaxes(steps.conv, 0, 3))
     np.testing.assert_array_equal(steps.conv_maps[2], steps.conv[0, :, :, 2])
     assert steps.conv_maps.shape == (5, 14, 14) and steps.pool_maps.shape == (5, 7, 7)
-    assert steps.conv_shapes() == "`(1, 28, 28, 1)` ⊛ `(3, 3, 1, 5)` → `(1, 14, 14, 5)` → swapaxes → `(5, 14, 14, 1)`"
+    chain = "`(1, 28, 28, 1)` ⊛ `(3, 3, 1, 5)` → `(1, 14, 14, 5)` → swapaxes → `(5, 14, 14, 1)`"
+    assert steps.conv_shapes() == chain
     assert steps.pool_shapes() == "`(1, 14, 14, 5)` → max-pool → `(1, 7, 7, 5)` → swapaxes → `(5, 7, 7, 1)`"
 
 

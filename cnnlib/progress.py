@@ -37,6 +37,7 @@ RATE_WINDOW_S = 3.0
 CHANCE_COST = math.log(10)  # cross-entropy of guessing each of 10 digits with probability 1/10: 2.30
 EXPLODING_COST = 4 * CHANCE_COST  # a healthy run starts near 2.30 and only goes down
 CHANCE_ACCURACY = 0.2
+MIN_COST = 1e-12  # a batch's recovered cost can round to 0 (or just below); logs need a floor
 STATES = ("queued", "running", "stopping", "done", "failed")
 
 
@@ -161,11 +162,15 @@ def _recent_rate(progress: Progress) -> float | None:
 
 
 def smoothed(costs: list[float], weight: float = 0.9) -> list[float]:
-    """Exponential moving average, bias-corrected like TensorBoard's: the first value is the first cost."""
+    """Bias-corrected exponential moving average of log(cost), back as a cost: a running geometric mean.
+
+    In log space the trend drawn on the log axis follows the batches instead of lagging for dozens of batches
+    behind an early cost of 500. ``smoothed([2, 2, 2]) == [2, 2, 2]``; the first value is always the first cost.
+    """
     result, average = [], 0.0
     for index, cost in enumerate(costs, start=1):
-        average = weight * average + (1 - weight) * cost
-        result.append(average / (1 - weight**index))
+        average = weight * average + (1 - weight) * math.log(max(cost, MIN_COST))
+        result.append(math.exp(average / (1 - weight**index)))
     return result
 
 
@@ -186,8 +191,8 @@ def diagnose(progress: Progress) -> list[Diagnosis]:
     if len(costs) >= 5 and trend[-1] > EXPLODING_COST:
         findings.append(Diagnosis("exploding", f"The cost is {trend[-1]:,.1f}, {trend[-1] / CHANCE_COST:,.0f} "
                                                f"times the {CHANCE_COST:.2f} of guessing at random."))
-    elif len(costs) >= 5 and max(trend) > EXPLODING_COST:
-        findings.append(Diagnosis("exploded", f"The cost shot up to {max(trend):,.0f}, {max(trend) / CHANCE_COST:,.0f} "
+    elif sum(cost > EXPLODING_COST for cost in costs) >= 3:
+        findings.append(Diagnosis("exploded", f"The cost shot up to {max(costs):,.0f}, {max(costs) / CHANCE_COST:,.0f} "
                                               f"times the {CHANCE_COST:.2f} of guessing, before it came down."))
     last_accuracy = progress.val_accuracies[-1] if progress.val_accuracies else None
     if last_accuracy is not None and last_accuracy <= CHANCE_ACCURACY:

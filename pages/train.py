@@ -282,7 +282,7 @@ def results_panel(run: TrainingRun, progress: Progress) -> None:
     columns = st.columns(4)
     columns[0].metric("Test accuracy (dropout off)", f"{progress.test_accuracy:.2%}")
     columns[1].metric("Epochs trained", f"{len(progress.epoch_costs)}")
-    columns[2].metric("Time", f"{progress.elapsed_s:,.0f} s")
+    columns[2].metric("Time, with start-up", f"{progress.elapsed_s:,.0f} s")
     columns[3].metric("Misclassified", f"{progress.misclassified_count:,} of {progress.test_count:,}")
     left, right = st.columns([2, 3])
     left.markdown("**Confusion matrix** (rows: true digit, columns: predicted)")

@@ -37,13 +37,18 @@ DEFAULTS = {
 
 
 def init_state(models: list[SavedModel]) -> None:
-    """Every session_state key of this page, set once; the chosen model falls back when its file is gone."""
+    """Every session_state key of this page, set once; the chosen model falls back when its file is gone.
+
+    Re-assigning a key keeps its value through runs where its widget is hidden (no digit yet, another input):
+    Streamlit drops the state of widgets that a run does not draw.
+    """
     for key, value in DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    names = [model.name for model in models]
-    if st.session_state.get("draw_model") not in names:
+        st.session_state[key] = st.session_state.get(key, value)
+    current = st.session_state.get("draw_model")
+    if current not in [model.name for model in models]:
         chosen = selected_model()
-        st.session_state["draw_model"] = chosen.name if chosen else None
+        current = chosen.name if chosen else None
+    st.session_state["draw_model"] = current
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

@@ -65,6 +65,15 @@ def test_conv_controls_change_the_shapes(tmp_path, monkeypatch):
     assert not at.exception and at.number_input(key="draw_seed").value == seed + 1
 
 
+def test_settings_survive_while_there_is_no_digit(tmp_path, monkeypatch):
+    at = draw_page(tmp_path, monkeypatch)
+    at.slider(key="draw_conv_stride").set_value(1).run()
+    at.segmented_control(key="draw_source").set_value("Upload a picture").run()  # no file: no conv controls
+    assert not at.get("plotly_chart")
+    at.segmented_control(key="draw_source").set_value("MNIST sample").run()
+    assert at.slider(key="draw_conv_stride").value == 1
+
+
 def test_trained_model_predicts_and_lends_its_filters(tiny_model, monkeypatch):
     at = draw_page(tiny_model.path.parent, monkeypatch)
     at.selectbox(key="draw_model").set_value(TINY_MODEL).run()

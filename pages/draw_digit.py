@@ -14,6 +14,7 @@ from cnnlib.plots import (draw_filter_grid, draw_map_grid, draw_map_mosaic, draw
                           image_grid)
 
 CANVAS_PX = 280
+FULL_MNIST_TRAIN = 60_000
 SOURCES = ("Draw", "MNIST sample", "Upload a picture")
 RANDOM_FILTERS, TRAINED_FILTERS = "Random N(0, 1)", "Trained conv1"
 PADDING_OPTIONS = ["SAME", "VALID"]
@@ -106,7 +107,10 @@ def sample_input() -> tuple[np.ndarray, str]:
     index = left.number_input(f"Index into x_train (0 to {len(data.x_train) - 1:,})", 0, len(data.x_train) - 1,
                               key="draw_sample_index")
     right.button("Random", key="draw_random_sample", on_click=random_sample, icon=":material/casino:")
-    st.caption(f"`x_train[0]` is the tutorial's `mnist.train.images[0]`. {data.description}")
+    tutorial_note = ("The tutorial's `mnist.train.images[0]` is `x_train[5000]` here: TensorFlow 1's reader set the "
+                     "first 5,000 training digits aside for validation. " if len(data.x_train) == FULL_MNIST_TRAIN
+                     else "")
+    st.caption(tutorial_note + data.description)
     return data.x_train[index].astype(np.float32) / 255.0, f"x_train[{index}], label {data.y_train[index]}"
 
 

@@ -67,7 +67,8 @@ def app_trainer(config: TrainConfig) -> list[float]:
             progress = run.snapshot()
             if progress.batch_costs:
                 train_cost_curve(progress.batch_positions, progress.batch_costs, smoothed(progress.batch_costs),
-                                 progress.epoch_costs, progress.val_accuracies, CHANCE_COST).to_json()
+                                 progress.epoch_positions, progress.epoch_costs, progress.val_accuracies,
+                                 CHANCE_COST).to_json()
             time.sleep(PAGE_REFRESH_S)
 
     reader = threading.Thread(target=read_like_the_page, daemon=True)

@@ -235,40 +235,39 @@ def _train_axes(figure: go.Figure, height: int) -> go.Figure:
 
 
 def train_cost_curve(positions: Sequence[float], costs: Sequence[float], smooth: Sequence[float],
-                     epoch_costs: Sequence[float], val_accuracies: Sequence[float | None],
-                     chance_cost: float, height: int = 420) -> go.Figure:
+                     epoch_positions: Sequence[float], epoch_costs: Sequence[float],
+                     val_accuracies: Sequence[float | None], chance_cost: float, height: int = 420) -> go.Figure:
     """Each batch's cost faint, its smoothed trend bold, epoch means as markers, validation accuracy on the right."""
     indices, thin_costs = _train_every_kth(costs, TRAIN_MAX_POINTS)
     thin_positions = [positions[i] for i in indices]
-    every = "" if len(indices) == len(costs) else f" (every {-(-len(costs) // TRAIN_MAX_POINTS)}th)"
-    epochs = list(range(1, len(epoch_costs) + 1))
+    shown = "" if len(indices) == len(costs) else f" (1 in {-(-len(costs) // TRAIN_MAX_POINTS)} shown)"
     figure = go.Figure([
-        go.Scatter(x=thin_positions, y=thin_costs, mode="lines", name=f"each batch{every}",
+        go.Scatter(x=thin_positions, y=thin_costs, mode="lines", name=f"each batch{shown}",
                    line=dict(color="rgba(31,119,180,0.25)", width=1)),
         go.Scatter(x=thin_positions, y=[smooth[i] for i in indices], mode="lines", name="smoothed",
                    line=dict(color="rgb(31,119,180)", width=3)),
-        go.Scatter(x=epochs, y=list(epoch_costs), mode="markers", name="epoch mean",
+        go.Scatter(x=list(epoch_positions), y=list(epoch_costs), mode="markers", name="epoch mean",
                    marker=dict(color="rgb(255,127,14)", size=10, symbol="diamond")),
-        go.Scatter(x=epochs, y=list(val_accuracies), mode="lines+markers", name="validation accuracy",
-                   yaxis="y2", line=dict(color="rgb(44,160,44)", width=2)),
-        go.Scatter(x=[0, max(len(epoch_costs), positions[-1] if positions else 1)], y=[chance_cost, chance_cost],
+        go.Scatter(x=list(epoch_positions), y=list(val_accuracies), mode="lines+markers",
+                   name="validation accuracy", yaxis="y2", line=dict(color="rgb(44,160,44)", width=2)),
+        go.Scatter(x=[0, positions[-1] if positions else 1], y=[chance_cost, chance_cost],
                    mode="lines", name=f"guessing (ln 10 = {chance_cost:.2f})",
                    line=dict(color="grey", dash="dot", width=1), hoverinfo="skip"),
     ])
     return _train_axes(figure, height)
 
 
-def train_overlay(curves: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[float | None]]],
-                  height: int = 380) -> go.Figure:
+def train_overlay(curves: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[float],
+                                         Sequence[float | None]]], height: int = 380) -> go.Figure:
     """Several runs' smoothed costs (solid) and validation accuracies (dotted); each curve is
-    ``(label, batch positions, smoothed costs, validation accuracies)``."""
+    ``(label, batch positions, smoothed costs, epoch end positions, validation accuracies)``."""
     figure = go.Figure()
-    for number, (label, positions, smooth, val_accuracies) in enumerate(curves):
+    for number, (label, positions, smooth, epoch_positions, val_accuracies) in enumerate(curves):
         color = TRAIN_COLORS[number % len(TRAIN_COLORS)]
         indices, thin_smooth = _train_every_kth(smooth, TRAIN_MAX_POINTS)
         figure.add_trace(go.Scatter(x=[positions[i] for i in indices], y=thin_smooth, mode="lines",
                                     name=f"{label}: cost", line=dict(color=color, width=2)))
-        figure.add_trace(go.Scatter(x=list(range(1, len(val_accuracies) + 1)), y=list(val_accuracies),
+        figure.add_trace(go.Scatter(x=list(epoch_positions), y=list(val_accuracies),
                                     mode="lines+markers", name=f"{label}: validation accuracy", yaxis="y2",
                                     line=dict(color=color, dash="dot")))
     return _train_axes(figure, height)

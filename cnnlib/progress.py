@@ -62,6 +62,7 @@ class Progress:
     batch_costs: list[float] = field(default_factory=list)  # each batch's own cost
     batch_times: list[float] = field(default_factory=list)  # seconds since training began, per batch
     epoch_costs: list[float] = field(default_factory=list)  # mean cost of each finished epoch
+    epoch_positions: list[float] = field(default_factory=list)  # where each epoch ended (a stopped one: early)
     epoch_accuracies: list[float] = field(default_factory=list)  # training accuracy (dropout on)
     val_accuracies: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
@@ -129,6 +130,7 @@ def apply_event(progress: Progress, event: dict) -> None:
         progress.batch_times.append(event["t"])
         progress.images_per_second = _recent_rate(progress) or progress.images_per_second
     elif kind == "epoch":
+        progress.epoch_positions.append(progress.batch_positions[-1] if progress.batch_costs else event["epoch"])
         progress.epoch_costs.append(event["cost"])
         progress.epoch_accuracies.append(event["accuracy"])
         progress.val_accuracies.append(event["val_accuracy"])

@@ -308,12 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
     fast = FAST_AND_STABLE
     parser = OneLineArgumentParser(prog="python -m cnnlib.train",
                                    description="Train the tutorial's CNN on MNIST and save it for the Draw page.")
-    parser.add_argument("--epochs", type=int, default=fast.epochs, help="passes over the training digits (tutorial: 50)")
+    parser.add_argument("--epochs", type=int, default=fast.epochs,
+                        help="passes over the training digits (tutorial: 50)")
     parser.add_argument("--batch-size", type=int, default=fast.batch_size, help="digits per step (tutorial: 100)")
     parser.add_argument("--learning-rate", type=float, default=fast.learning_rate, help="Adam's step (tutorial: 0.01)")
     parser.add_argument("--lr-decay", choices=("none", "cosine"), default=fast.lr_decay,
                         help="none keeps the rate (tutorial); cosine lowers it to 0 by the last batch")
-    parser.add_argument("--keep-prob", type=float, default=fast.keep_prob, help="dropout keep probability (tutorial: 0.75)")
+    parser.add_argument("--keep-prob", type=float, default=fast.keep_prob,
+                        help="dropout keep probability (tutorial: 0.75)")
     parser.add_argument("--init", choices=("tutorial", "he"), default=fast.init,
                         help="conv initialisation: tutorial = N(0, 1), he = He-normal with zero biases")
     parser.add_argument("--conv1-filters", type=int, default=fast.conv1_filters)

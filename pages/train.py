@@ -84,9 +84,9 @@ def intro_panel() -> None:
     st.markdown(
         "The tutorial's network, with its bugs fixed: conv 3x3x32 → max-pool → conv 3x3x64 → max-pool → "
         "FC 256 → FC 256 → FC 10, with dropout. Shapes: (28, 28, 1) → (28, 28, 32) → (14, 14, 32) → "
-        "(14, 14, 64) → (7, 7, 64) → 3,136 → 256 → 256 → 10. The tutorial trained it for 50 epochs with Adam 0.01 "
-        "and printed one batch's cost every 5 epochs; here you watch **every batch's own cost** as it trains, "
-        "in a separate process at full TensorFlow speed, and the model is saved for the *Draw a digit* page."
+        "(14, 14, 64) → (7, 7, 64) → 3,136 → 256 → 256 → 10. The tutorial trained it for 50 epochs with "
+        "Adam 0.01 and printed one batch's cost every 5 epochs; here you watch **every batch's own cost** as it "
+        "trains, in a separate process at full TensorFlow speed, and the model is saved for the *Draw a digit* page."
     )
 
 
@@ -194,14 +194,15 @@ def status_line(progress: Progress, run: TrainingRun) -> str:
     parts.append(f"{progress.elapsed_s:,.0f} s elapsed")
     if progress.eta_s is not None and progress.phase == "training":
         parts.append(f"about {progress.eta_s:,.0f} s left")
-    phase = {"evaluating": " · measuring test accuracy…", "saving": " · saving the model…"}.get(progress.phase, "")
+    phases = {"evaluating": " · measuring test accuracy…", "saving": " · saving the model…"}
+    phase = phases.get(progress.phase, "")
     return " · ".join(parts) + phase
 
 
 def cost_figure(progress: Progress):
     """The live cost curve of one run."""
     return train_cost_curve(progress.batch_positions, progress.batch_costs, smoothed(progress.batch_costs),
-                            progress.epoch_costs, progress.val_accuracies, CHANCE_COST)
+                            progress.epoch_positions, progress.epoch_costs, progress.val_accuracies, CHANCE_COST)
 
 
 def progress_panel(run: TrainingRun, progress: Progress) -> None:
@@ -319,7 +320,8 @@ def overlay_panel() -> None:
     curves = []
     for label in chosen:
         progress = labels[label].snapshot()
-        curves.append((label, progress.batch_positions, smoothed(progress.batch_costs), progress.val_accuracies))
+        curves.append((label, progress.batch_positions, smoothed(progress.batch_costs), progress.epoch_positions,
+                       progress.val_accuracies))
     if curves:
         st.plotly_chart(train_overlay(curves), key="train_overlay_chart", width="stretch")
 

@@ -50,7 +50,7 @@ def test_apply_event_builds_the_snapshot_the_page_draws():
     assert progress.batch_positions == [0.5, 1.0]
     assert progress.images_per_second == pytest.approx(100 / 0.1)  # 1 batch of 100 in the 0.1 s between them
     assert progress.fraction_done == 0.5 and progress.eta_s == pytest.approx(0.2)
-    assert progress.epoch_costs == [2.1] and progress.val_accuracies == [0.5]
+    assert progress.epoch_costs == [2.1] and progress.val_accuracies == [0.5] and progress.epoch_positions == [1.0]
     apply_event(progress, {"event": "evaluated", "test_accuracy": 0.9, "confusion": np.eye(10).tolist(),
                            "misclassified": [[3, 4, 9]], "misclassified_count": 1})
     apply_event(progress, {"event": "finished", "summary": {}})
@@ -105,7 +105,8 @@ def test_training_lowers_the_cost_and_reports_each_batchs_own_cost(trained):
 
 def test_cosine_decay_brings_the_learning_rate_down_to_zero(trained):
     model, _, _ = trained
-    assert int(model.optimizer.iterations) == 22  # 2 epochs x 11 batches: the schedule's whole length and float(model.optimizer.learning_rate) == pytest.approx(0, abs=1e-9)
+    assert int(model.optimizer.iterations) == 22  # 2 epochs x 11 batches: the schedule's whole length
+    assert float(model.optimizer.learning_rate) == pytest.approx(0, abs=1e-9)
 
 
 def test_evaluation_counts_every_test_digit(trained):

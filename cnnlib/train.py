@@ -45,7 +45,7 @@ Emit = Callable[[dict], None]
 FAST_AND_STABLE = Hyperparameters(epochs=10, batch_size=50, learning_rate=1e-3, keep_prob=0.75, init="he",
                                   lr_decay="cosine")
 PRESETS = {"As in the tutorial": TUTORIAL, "Fast and stable": FAST_AND_STABLE}
-VALIDATION_SHARE = 1 / 12  # TF1's input_data held out 5,000 of 60,000 training digits for validation
+VALIDATION_SHARE = 1 / 12  # TF1's input_data held out the first 5,000 of 60,000 training digits for validation
 MAX_MISCLASSIFIED_SENT = 500
 EVENT_FLUSH_INTERVAL_S = 0.1
 
@@ -113,13 +113,18 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]
 
 
+def validation_count(training_digits: int) -> int:
+    """How many of ``training_digits`` are held out for validation: 5,000 of 60,000, 333 of 4,000."""
+    return max(1, round(training_digits * VALIDATION_SHARE))
+
+
 def split_training_data(data: MnistData, train_limit: int | None = None) -> TrainingData:
-    """The first ``train_limit`` training digits, the last twelfth of them held out for validation."""
+    """The first ``train_limit`` training digits; their first twelfth is held out for validation, as in TF1."""
     count = len(data.x_train) if not train_limit else min(train_limit, len(data.x_train))
-    validation = max(1, round(count * VALIDATION_SHARE))
+    validation = validation_count(count)
     images, labels = data.x_train[:count], data.y_train[:count]
-    return TrainingData(to_model_input(images[:-validation]), labels[:-validation],
-                        to_model_input(images[-validation:]), labels[-validation:],
+    return TrainingData(to_model_input(images[validation:]), labels[validation:],
+                        to_model_input(images[:validation]), labels[:validation],
                         to_model_input(data.x_test), data.y_test)
 
 

@@ -9,7 +9,7 @@ from cnnlib.data import SOURCES, MnistData, load_mnist
 from cnnlib.model import TUTORIAL, Hyperparameters
 from cnnlib.plots import image_grid, train_confusion_heatmap, train_cost_curve, train_overlay
 from cnnlib.progress import CHANCE_COST, Progress, RunRegistry, TrainingRun, diagnose, smoothed
-from cnnlib.train import FAST_AND_STABLE, PRESETS, TrainConfig
+from cnnlib.train import FAST_AND_STABLE, TrainConfig, validation_count
 
 REFRESH_S = 1.0
 MISCLASSIFIED_SHOWN = 30
@@ -148,9 +148,9 @@ def data_panel() -> tuple[MnistData | None, TrainConfig | None]:
     if st.session_state["train_limit"] is None or st.session_state["train_limit"] > available:
         st.session_state["train_limit"] = available
     limit = right.number_input(f"Training digits (of {available:,})", min_value=100, max_value=available, step=100,
-                               key="train_limit", help="The first N training digits; the last twelfth of them "
+                               key="train_limit", help="The first N training digits; the first twelfth of them "
                                                        "is held out for validation, as TF1's 55,000 / 5,000.")
-    validation = max(1, round(limit / 12))
+    validation = validation_count(limit)
     st.caption(f"{data.description} Training on {limit - validation:,}, validating on {validation:,}, "
                f"testing on {len(data.x_test):,}.")
     for note in data.notes:

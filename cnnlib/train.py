@@ -256,7 +256,8 @@ def _save(model, config: TrainConfig, summary: dict, data: MnistData):
                 "data_description": data.description, "train_limit": config.train_limit,
                 "test_accuracy": summary["test_accuracy"], "epochs_completed": summary["epochs"],
                 "stopped_early": summary["stopped_early"], "device": summary["device"],
-                "seconds": summary["seconds"], "images_per_second": summary["images_per_second"], "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                "seconds": summary["seconds"], "images_per_second": summary["images_per_second"],
+                "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     return save_model(model, path.stem, metadata, directory=path.parent)
 
 

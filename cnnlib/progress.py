@@ -1,9 +1,9 @@
 """The server side of training: start the trainer as a child process, follow its events, stop it, queue runs.
 
-    registry = RunRegistry()                     # one per server (the page keeps it in st.cache_resource)
-    run = registry.submit(TrainConfig(...))      # starts ``python -m cnnlib.train --events ...`` or queues it
-    run.snapshot()                               # a copy of the progress, safe to read from any thread
-    run.stop()                                   # the child finishes its batch, evaluates, saves and exits
+    registry = RunRegistry()                  # one per server (the page keeps it in st.cache_resource)
+    run = registry.submit(config, "label")    # starts ``python -m cnnlib.train --events ...`` or queues it
+    run.snapshot()                            # a copy of the progress, safe to read from any thread
+    run.stop()                                # the child finishes its batch, evaluates, saves and exits
 
 A reader thread per run turns the child's JSON lines into a ``Progress`` with ``apply_event``; nothing here
 imports TensorFlow or Streamlit. A child that does not answer Stop is terminated; one that dies becomes
@@ -38,14 +38,13 @@ CHANCE_COST = math.log(10)  # cross-entropy of guessing each of 10 digits with p
 EXPLODING_COST = 4 * CHANCE_COST  # a healthy run starts near 2.30 and only goes down
 CHANCE_ACCURACY = 0.2
 MIN_COST = 1e-12  # a batch's recovered cost can round to 0 (or just below); logs need a floor
-STATES = ("queued", "running", "stopping", "done", "failed")
 
 
 @dataclass
 class Progress:
     """What the page shows about one run; built from the trainer's events by ``apply_event``."""
 
-    state: str = "queued"
+    state: str = "queued"  # then running, stopping (asked to stop), and at last done or failed
     phase: str = "waiting"  # starting (TensorFlow, data), training, evaluating, saving, finished
     message: str = ""
     device: str = ""
@@ -285,7 +284,7 @@ class TrainingRun:
 
     @property
     def state(self) -> str:
-        """The run's state (see STATES)."""
+        """The run's state: queued, running, stopping, done or failed."""
         with self._lock:
             return self._progress.state
 

@@ -9,9 +9,9 @@ never shares the Streamlit server's process (Streamlit calls ``keras.backend.cle
 ``cnnlib/progress.py`` is the server side that starts it and turns its events into a progress snapshot.
 
 Events, in order: ``started`` (device, data sizes, steps per epoch), ``batch`` (each batch's own cost),
-``epoch`` (mean cost, validation accuracy, images/s), maybe ``stopped`` (the answer to Stop), ``evaluated``
-(test accuracy with dropout off, confusion matrix, misclassified test digits), ``saved``, ``finished``
-(the summary), or ``failed`` (one line saying why).
+``epoch`` (mean cost, validation accuracy, images/s), maybe ``stopped`` (the answer to Stop), ``evaluating``,
+``evaluated`` (test accuracy with dropout off, confusion matrix, misclassified test digits), ``saving``,
+``saved``, ``finished`` (the summary); or, at any point, ``failed`` (one line saying why).
 
 Each batch's own cost: in Keras 3, ``logs["loss"]`` after batch k is the epoch's running mean
 ``mean_k = (n_1 cost_1 + ... + n_k cost_k) / N_k``, so ``cost_k = (mean_k N_k - mean_{k-1} N_{k-1}) / n_k``.
@@ -195,7 +195,7 @@ def make_progress_callback(emit: Emit, stop_requested: threading.Event, train_co
             emit({"event": "epoch", "epoch": epoch + 1, "cost": logs.get("loss"),
                   "accuracy": logs.get("accuracy"), "val_cost": logs.get("val_loss"),
                   "val_accuracy": logs.get("val_accuracy"), "seconds": seconds,
-                  "images_per_second": self.seen / seconds if seconds > 0 else None, "complete": not self.stopped})
+                  "images_per_second": self.seen / seconds if seconds > 0 else None})
 
     return ProgressCallback()
 

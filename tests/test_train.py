@@ -45,7 +45,7 @@ def test_apply_event_builds_the_snapshot_the_page_draws():
     for batch, (cost, t) in enumerate([(2.3, 0.5), (1.9, 0.6)], start=1):
         apply_event(progress, {"event": "batch", "epoch": 1, "batch": batch, "cost": cost, "t": t})
     apply_event(progress, {"event": "epoch", "epoch": 1, "cost": 2.1, "accuracy": 0.3, "val_cost": 1.8,
-                           "val_accuracy": 0.5, "seconds": 0.6, "images_per_second": 333.0, "complete": True})
+                           "val_accuracy": 0.5, "seconds": 0.6, "images_per_second": 333.0})
     assert (progress.device, progress.epoch, progress.batch) == ("CPU (2 threads)", 1, 2)
     assert progress.batch_positions == [0.5, 1.0]
     assert progress.images_per_second == pytest.approx(100 / 0.1)  # 1 batch of 100 in the 0.1 s between them

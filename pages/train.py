@@ -147,7 +147,8 @@ def data_panel() -> tuple[MnistData | None, TrainConfig | None]:
     available = len(data.x_train)
     if st.session_state["train_limit"] is None or st.session_state["train_limit"] > available:
         st.session_state["train_limit"] = available
-    limit = right.number_input(f"Training digits (of {available:,})", min_value=100, max_value=available, step=100,
+    limit = right.number_input(f"Training digits (of {available:,})", min_value=min(100, available),
+                               max_value=available, step=100,
                                key="train_limit", help="The first N training digits; the first twelfth of them "
                                                        "is held out for validation, as TF1's 55,000 / 5,000.")
     validation = validation_count(limit)

@@ -173,8 +173,8 @@ def controls_panel(config: TrainConfig, run: TrainingRun | None) -> None:
 def start_run(config: TrainConfig) -> None:
     """Submit a run to the server's registry and remember it in this session; rerun to show it."""
     hp = config.hp
-    label = f"#{len(st.session_state['train_run_ids']) + 1}: {hp.init}, lr {hp.learning_rate:g}, batch " \
-            f"{hp.batch_size}, keep {hp.keep_prob:g}"
+    label = (f"#{len(st.session_state['train_run_ids']) + 1}: {hp.init}, lr {hp.learning_rate:g}"
+             f"{' cosine' if hp.lr_decay == 'cosine' else ''}, batch {hp.batch_size}, keep {hp.keep_prob:g}")
     run = registry().submit(config, label)
     st.session_state["train_run_ids"].append(run.run_id)
     st.rerun()

@@ -234,10 +234,11 @@ def diagnosis_panel(progress: Progress) -> None:
         "(`tf.random_normal`). A 3x3x32 filter then sums 9 pixels with weights of size 1, and conv2 sums "
         "288 such outputs, so the activations and the first logits are in the tens or hundreds: the softmax "
         "is certain and wrong, the cost is huge, and many ReLUs are pushed where they never fire again. "
-        "Adam's step of 0.01 is then too big to settle; the network often ends up predicting one digit for "
-        "everything (10% accuracy, cost ln 10 = 2.30). He-normal filters (σ = √(2 / fan-in), about 0.47 for "
-        "conv1 and 0.08 for conv2) with zero biases, and Adam 0.001, keep the signal the same size layer "
-        "after layer.",
+        "Adam's step of 0.01 is then too big to settle: some seeds never leave chance (10% accuracy, cost "
+        "ln 10 = 2.30), others lose whole digits. On the offline subset, seeds 0, 1 and 2 of the tutorial's recipe "
+        "reached 62%, 92% and 93% after 50 epochs; Fast and stable reaches 97-98% in 10. He-normal filters "
+        "(σ = √(2 / fan-in), about 0.47 for conv1 and 0.08 for conv2) with zero biases, and Adam 0.001, keep the "
+        "signal the same size layer after layer.",
         icon=":material/warning:",
     )
     st.button("Switch to Fast and stable", key="train_switch_to_stable", on_click=switch_to_stable,

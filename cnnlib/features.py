@@ -11,7 +11,7 @@ Section 2.2, on MNIST's first training image::
 ``conv2d`` and ``max_pool`` here are vectorised numpy with TensorFlow's padding rule (``cnnlib.toy.axis_padding``)
 and give the same numbers as ``cnnlib.toy``'s step-by-step versions, fast enough to rerun on every stroke.
 ``ModelProbe`` reads a trained network with the same two functions and the network's own weights (see its
-docstring for why). Keras is imported lazily: only ``ModelProbe`` needs it.
+docstring for why). Keras is imported lazily: only ``numpy_layer`` needs it.
 """
 
 from __future__ import annotations
@@ -208,12 +208,12 @@ def numpy_layer(layer) -> Layer | None:
 
 
 class ModelProbe:
-    """A trained Keras model read layer by layer: its weights copied into numpy once, for readings in ~1 ms.
+    """A trained Keras model read layer by layer: its weights copied into numpy once, for readings in ~1.5 ms.
 
-    Calling Keras on one image costs 4 ms on a quiet machine and 40+ ms on a busy one, and Streamlit clears the
-    Keras session after every run; numpy with the same weights gives the same numbers (to float32 rounding)
-    without either cost. A model with a layer numpy does not know is read through one multi-output Keras
-    model instead, built once.
+    Why numpy and not one multi-output Keras model: Streamlit calls ``keras.backend.clear_session()`` after every
+    run, and a Keras call after that took 24 ms median here (eager or ``tf.function``), the whole per-stroke
+    budget; numpy with the same weights gives the same numbers (to float32 rounding; a test checks this against
+    Keras). Models made by this app's trainer always qualify; any other is refused with a ValueError.
     """
 
     def __init__(self, model) -> None:
@@ -224,22 +224,15 @@ class ModelProbe:
         self.model = model
         self.layer_names = tuple(layer.name for layer in model.layers)
         layers = [numpy_layer(layer) for layer in model.layers]
-        self.numpy_layers: tuple[Layer, ...] | None = None if None in layers else tuple(layers)
-        self._activations_model = None
+        unknown = [layer for layer, numpy_version in zip(model.layers, layers) if numpy_version is None]
+        if unknown:
+            raise ValueError(f"This model has a layer the Draw page cannot read: {unknown[0].name} "
+                             f"({type(unknown[0]).__name__}). It reads models trained on the Train page: square "
+                             "conv and max-pool layers, flatten, dense and dropout, with ReLU or no activation.")
+        self.numpy_layers: tuple[Layer, ...] = tuple(layers)
 
     def __repr__(self) -> str:
-        path = "numpy" if self.numpy_layers else "keras"
-        return f"ModelProbe({self.model.name} via {path}: {', '.join(self.layer_names)})"
-
-    @property
-    def activations_model(self):
-        """One Keras model whose outputs are every layer's output, built on first use."""
-        if self._activations_model is None:
-            import keras
-
-            self._activations_model = keras.Model(inputs=self.model.inputs[0],
-                                                  outputs=[layer.output for layer in self.model.layers])
-        return self._activations_model
+        return f"ModelProbe({self.model.name}: {', '.join(self.layer_names)})"
 
     def first_layer_filters(self) -> np.ndarray | None:
         """The first conv layer's trained kernel (k, k, 1, F), or None if the model does not start with a conv."""
@@ -247,23 +240,10 @@ class ModelProbe:
         return None if kernel is None or len(kernel.shape) != 4 else np.asarray(kernel.numpy())
 
     def read(self, image: np.ndarray) -> ModelReading:
-        """Every layer's output and the softmax probabilities for one (28, 28) digit."""
+        """Every layer's output and the softmax probabilities for one (28, 28) digit; the model outputs logits."""
         batch = np.asarray(image, np.float32).reshape(1, 28, 28, 1)  # (1, 28, 28, 1)
-        if self.numpy_layers is None:
-            return self.keras_read(batch)
-        outputs = []
-        for layer in self.numpy_layers:
+        activations = {}
+        for name, layer in zip(self.layer_names, self.numpy_layers):
             batch = layer(batch)
-            outputs.append(batch)
-        return self._reading(outputs)
-
-    def keras_read(self, image: np.ndarray) -> ModelReading:
-        """The same reading through Keras, in one eager call of the multi-output model (not model.predict,
-        which costs ~10x more on one image); the reference that ``read`` must agree with."""
-        outputs = self.activations_model(np.asarray(image, np.float32).reshape(1, 28, 28, 1), training=False)
-        return self._reading([np.asarray(output) for output in outputs])
-
-    def _reading(self, outputs: list[np.ndarray]) -> ModelReading:
-        """Layer outputs (batch of one) as a reading; the model outputs logits, so softmax is ours."""
-        activations = {name: output[0] for name, output in zip(self.layer_names, outputs)}
+            activations[name] = batch[0]
         return ModelReading(activations, softmax(activations[self.layer_names[-1]]))

@@ -5,27 +5,54 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.express as px
+import plotly.colors
 import plotly.graph_objects as go
 
 GREYS = "Greys"  # as the tutorial's plt.imshow(..., cmap='Greys'): 0 is white, the maximum is black
 
 
-def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 10, colorscale: str = GREYS,
-               zmin: float | None = None, zmax: float | None = None, tile_px: int = 90) -> go.Figure:
-    """A grid of same-sized 2-D images ``(N, H, W)``, one title each, sharing one colour scale."""
-    images = np.asarray(images)
-    columns = max(1, min(columns, len(images)))
-    rows = -(-len(images) // columns)
-    figure = px.imshow(images, facet_col=0, facet_col_wrap=columns, color_continuous_scale=colorscale,
-                       zmin=zmin, zmax=zmax, facet_row_spacing=min(0.3 / rows, 0.08), facet_col_spacing=0.01)
-    # px numbers facets from the bottom-left row; map each annotation back to its image index.
-    for annotation in figure.layout.annotations:
-        index = int(annotation.text.split("=")[1])
-        annotation.text = titles[index]
-    figure.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
-    figure.update_layout(coloraxis_showscale=False, margin=dict(l=0, r=0, t=24, b=0),
-                         height=rows * tile_px + 30, width=columns * tile_px)
+TITLE_PX, GAP_PX = 20, 4  # a tile's title band and the space between tiles, in screen pixels
+GRID_BACKGROUND = "#eceff4"  # between tiles, so that a blank (all-white) map still shows its edges
+
+
+def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, columns: int = 10,
+               colorscale: str = GREYS, zmin: float | None = None, zmax: float | None = None, tile_px: int = 90,
+               hover_name: str = "image") -> go.Figure:
+    """Same-sized 2-D images ``(N, H, W)`` tiled into one heatmap sharing one colour scale, a title above each.
+
+    One trace, not one subplot per image: 64 maps draw in ~15 ms instead of ~0.5 s, which matters on every stroke.
+    Each column is ``tile_px`` wide whatever the image size, so grids with the same ``columns`` and ``tile_px``
+    line up (the Draw page puts filter f above feature map f). Hovering names the image and its value.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    count, height, width = images.shape
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    gap = max(1, round(GAP_PX * width / tile_px))  # in image pixels
+    cell_px = tile_px / (width + gap)  # screen pixels per image pixel
+    band = round(TITLE_PX / cell_px) if titles is not None else gap
+    corners = [(band + (number // columns) * (height + band), (number % columns) * (width + gap))
+               for number in range(count)]  # each image's top-left cell in the mosaic
+    mosaic = np.full((rows * (height + band), columns * (width + gap) - gap), np.nan, np.float32)
+    index = np.full(mosaic.shape, -1)
+    for number, (top, left) in enumerate(corners):
+        mosaic[top:top + height, left:left + width] = images[number]
+        index[top:top + height, left:left + width] = number
+    zmin = float(images.min()) if zmin is None else zmin
+    zmax = max(float(images.max()), zmin + 1e-6) if zmax is None else zmax  # all-zero maps: white, not grey
+    figure = go.Figure(go.Heatmap(z=mosaic, customdata=index, colorscale=colorscale, zmin=zmin, zmax=zmax,
+                                  showscale=False, hoverongaps=False,
+                                  hovertemplate=f"{hover_name} %{{customdata}}: %{{z:.3f}}<extra></extra>"))
+    figure.update_layout(annotations=[  # in one go: add_annotation one by one costs ~4 ms each
+        dict(x=left + (width - 1) / 2, y=top - 0.5, text=title, showarrow=False, yanchor="bottom", font_size=12)
+        for title, (top, left) in zip(titles or [], corners)])
+    figure.update_xaxes(visible=False, range=[-0.5, mosaic.shape[1] - 0.5], constrain="domain")
+    figure.update_yaxes(visible=False, range=[mosaic.shape[0] - 0.5, -0.5], scaleanchor="x", constrain="domain")
+    # A shape, not plot_bgcolor, which Streamlit's chart theme overrides.
+    figure.add_shape(type="rect", x0=-0.5, x1=mosaic.shape[1] - 0.5, y0=-0.5, y1=mosaic.shape[0] - 0.5,
+                     fillcolor=GRID_BACKGROUND, line_width=0, layer="below")
+    figure.update_layout(width=round(mosaic.shape[1] * cell_px), height=round(mosaic.shape[0] * cell_px),
+                         margin=dict(l=0, r=0, t=0, b=0))
     return figure
 
 
@@ -211,7 +238,7 @@ def toy_maps_figure(tensor: np.ndarray, name: str) -> go.Figure:
 # ----------------------------------------------------------------------------------------------------------------
 
 TRAIN_MAX_POINTS = 2000  # per-batch points sent to the browser each second; longer runs show every k-th batch
-TRAIN_COLORS = px.colors.qualitative.Plotly
+TRAIN_COLORS = plotly.colors.qualitative.Plotly
 
 
 def _train_every_kth(values: Sequence[float], max_points: int) -> tuple[list[int], list[float]]:
@@ -299,38 +326,13 @@ def draw_filter_grid(filters: np.ndarray, columns: int = 8, tile_px: int = 80) -
     maps = np.moveaxis(np.asarray(filters)[:, :, 0, :], -1, 0)  # (F, k, k)
     limit = float(np.abs(maps).max()) or 1.0
     return image_grid(maps, [f"filter {f}" for f in range(len(maps))], columns=columns, colorscale=DRAW_FILTER_SCALE,
-                      zmin=-limit, zmax=limit, tile_px=tile_px)
+                      zmin=-limit, zmax=limit, tile_px=tile_px, hover_name="filter")
 
 
 def draw_map_grid(maps: np.ndarray, name: str, columns: int = 8, tile_px: int = 80) -> go.Figure:
     """Feature maps ``(F, H, W)`` as numbered pictures "``name`` f" in the tutorial's Greys, placed like the filters."""
-    return image_grid(maps, [f"{name} {f}" for f in range(len(maps))], columns=columns, tile_px=tile_px)
-
-
-def draw_map_mosaic(maps: np.ndarray, columns: int = 16, tile_px: int = 44) -> go.Figure:
-    """Many same-sized maps ``(C, H, W)`` tiled into one heatmap, one-pixel gaps between them, hover naming the map.
-
-    One trace instead of ``image_grid``'s C subplots: 64 maps draw in milliseconds, not half a second, which matters
-    on every stroke.
-    """
-    maps = np.asarray(maps, dtype=np.float32)
-    count, height, width = maps.shape
-    columns = max(1, min(columns, count))
-    rows = -(-count // columns)
-    mosaic = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1), np.nan, np.float32)
-    index = np.full(mosaic.shape, -1)
-    for channel, values in enumerate(maps):
-        top, left = (channel // columns) * (height + 1), (channel % columns) * (width + 1)
-        mosaic[top:top + height, left:left + width] = values
-        index[top:top + height, left:left + width] = channel
-    figure = go.Figure(go.Heatmap(z=mosaic, customdata=index, colorscale=GREYS, zmin=float(min(maps.min(), 0)),
-                                  zmax=float(maps.max()) or 1.0, showscale=False, hoverongaps=False,
-                                  hovertemplate="map %{customdata}: %{z:.3f}<extra></extra>"))
-    figure.update_xaxes(visible=False, constrain="domain")
-    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    figure.update_layout(height=rows * tile_px + 10, width=columns * tile_px, margin=dict(l=0, r=0, t=0, b=0),
-                         plot_bgcolor="#f0f2f6")
-    return figure
+    return image_grid(maps, [f"{name} {f}" for f in range(len(maps))], columns=columns, tile_px=tile_px,
+                      hover_name=name)
 
 
 def draw_probability_bars(probabilities: np.ndarray) -> go.Figure:

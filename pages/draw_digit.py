@@ -10,8 +10,7 @@ from cnnlib import features, preprocess
 from cnnlib.data import MnistData, load_mnist
 from cnnlib.features import ModelProbe, ModelReading, TutorialSteps, shape_text
 from cnnlib.models_store import SavedModel, list_models, load_model, selected_model
-from cnnlib.plots import (draw_filter_grid, draw_map_grid, draw_map_mosaic, draw_probability_bars, draw_unit_bars,
-                          image_grid)
+from cnnlib.plots import draw_filter_grid, draw_map_grid, draw_probability_bars, draw_unit_bars, image_grid
 
 CANVAS_PX = 280
 FULL_MNIST_TRAIN = 60_000
@@ -20,6 +19,7 @@ RANDOM_FILTERS, TRAINED_FILTERS = "Random N(0, 1)", "Trained conv1"
 PADDING_OPTIONS = ["SAME", "VALID"]
 STEP_PX = 112  # display size of each preprocessing step's picture
 MAP_COLUMNS, MAP_TILE_PX = 8, 120  # filters, feature maps and pooled maps share these, so filter f sits above map f
+LAYER_COLUMNS, LAYER_TILE_PX = 16, 44  # a trained layer's 32 or 64 maps
 
 DEFAULTS = {
     "draw_source": "Draw",
@@ -279,7 +279,8 @@ def layer_view(name: str, values: np.ndarray, prediction: int) -> None:
     if kind in ("flatten", "dropout"):
         return
     if values.ndim == 3:
-        st.plotly_chart(draw_map_mosaic(np.moveaxis(values, -1, 0)), key=f"draw_layer_{name}")
+        st.plotly_chart(image_grid(np.moveaxis(values, -1, 0), columns=LAYER_COLUMNS, tile_px=LAYER_TILE_PX,
+                                   hover_name="map"), key=f"draw_layer_{name}")
     elif values.ndim == 1:
         highlight = prediction if kind == "logits" else None
         st.plotly_chart(draw_unit_bars(values, highlight), key=f"draw_layer_{name}")

@@ -122,12 +122,17 @@ def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, ti
     assert np.isfinite(float(page.get_by_text("with probability").inner_text().split()[2].rstrip("%.")))
 
 
-def test_map_mosaic_tiles_every_map_with_its_index():
-    from cnnlib.plots import draw_map_mosaic
+def test_image_grid_tiles_every_map_in_one_heatmap_with_its_index_and_title():
+    from cnnlib.plots import image_grid
 
     maps = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)  # 5 maps of 2x3
-    heatmap = draw_map_mosaic(maps, columns=4).data[0]
+    figure = image_grid(maps, [f"map {m}" for m in range(5)], columns=4, tile_px=40)
+    heatmap = figure.data[0]
     z, index = np.asarray(heatmap.z, dtype=np.float64), np.asarray(heatmap.customdata)
-    assert z.shape == (2 * 3 - 1, 4 * 4 - 1)  # 2 rows of tiles, 4 columns, 1-pixel gaps
-    np.testing.assert_array_equal(z[3:5, 0:3], maps[4])  # map 4 starts the second row
-    assert (index[3:5, 0:3] == 4).all() and np.isnan(z[2]).all()
+    assert len(figure.data) == 1 and [a.text for a in figure.layout.annotations] == [f"map {m}" for m in range(5)]
+    band, gap = 2, 1  # at 40 / (3 + 1) = 10 screen pixels per map pixel: a 20-pixel title band, a 10-pixel gap
+    assert z.shape == (2 * (band + 2), 4 * (3 + gap) - gap)
+    top = band + 2 + band  # map 4 starts the second row
+    np.testing.assert_array_equal(z[top:top + 2, 0:3], maps[4])
+    assert (index[top:top + 2, 0:3] == 4).all() and np.isnan(z[:, 3]).all()
+    assert figure.layout.width == 4 * 40 - 10  # columns start every 40 pixels; no gap after the last

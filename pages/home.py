@@ -41,7 +41,9 @@ def data_panel(data: MnistData) -> None:
     images, labels = data.x_train[:SAMPLE_COUNT], data.y_train[:SAMPLE_COUNT]
     st.caption(f"x_train {data.x_train.shape} uint8 0..255, y_train {data.y_train.shape}; "
                f"x_test {data.x_test.shape}, y_test {data.y_test.shape}. "
-               "The first digit is `x_train[0]`, the tutorial's `mnist.train.images[0]`.")
+               "The first digit is `x_train[0]`, the first training image. The tutorial's "
+               "`mnist.train.images[0]` is full MNIST's `x_train[5000]`: TensorFlow 1's reader set the first "
+               "5,000 training digits aside for validation.")
     st.plotly_chart(image_grid(images, [f"label {label}" for label in labels], zmin=0, zmax=255),
                     key="home_sample_digits")
     left, right = st.columns(2)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from cnnlib.files import write_atomically
 
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -154,10 +155,7 @@ def download_keras_mnist(path: Path, timeout_s: float) -> None:
         payload = response.read()
     if hashlib.sha256(payload).hexdigest() != KERAS_MNIST_SHA256:
         raise OSError("the downloaded file is damaged (sha256 mismatch)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as tmp:
-        tmp.write(payload)
-    os.replace(tmp.name, path)
+    write_atomically(path, lambda temporary: temporary.write_bytes(payload))
 
 
 def load_npz(path: str | os.PathLike) -> MnistData:

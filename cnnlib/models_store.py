@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cnnlib.files import write_atomically
 
 MODELS_DIR_ENV = "CNN_EXPLORER_MODELS_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -86,27 +87,13 @@ def list_models(directory: str | os.PathLike | None = None) -> list[SavedModel]:
     return sorted(models, key=lambda model: (model.modified, model.name), reverse=True)
 
 
-def _write_atomically(target: Path, write) -> None:
-    """Call ``write(temporary_path)`` on a hidden file beside ``target``, then move it over ``target``."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_model(model, name: str, metadata: dict, directory: str | os.PathLike | None = None) -> SavedModel:
     """Save ``model`` as ``<name>.keras`` and ``metadata`` as ``<name>.json``, each atomically; return the entry."""
-    folder = _folder(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{check_name(name)}{MODEL_SUFFIX}"
+    path = _folder(directory) / f"{check_name(name)}{MODEL_SUFFIX}"
     text = json.dumps(metadata, indent=2, sort_keys=True, default=str)
     # JSON first: a lister that sees the new .keras then also sees its metadata.
-    _write_atomically(path.with_suffix(".json"), lambda temporary: temporary.write_text(text, encoding="utf-8"))
-    _write_atomically(path, lambda temporary: model.save(temporary))
+    write_atomically(path.with_suffix(".json"), lambda temporary: temporary.write_text(text, encoding="utf-8"))
+    write_atomically(path, lambda temporary: model.save(temporary))
     return SavedModel(name, path, dict(metadata), path.stat().st_mtime)
 
 
@@ -147,7 +134,7 @@ def select_model(name: str, directory: str | os.PathLike | None = None) -> None:
     folder = _folder(directory)
     if not (folder / f"{check_name(name)}{MODEL_SUFFIX}").is_file():
         raise ValueError(f"There is no saved model named {name!r} in {folder}.")
-    _write_atomically(folder / SELECTED_FILE, lambda temporary: temporary.write_text(name + "\n", encoding="utf-8"))
+    write_atomically(folder / SELECTED_FILE, lambda temporary: temporary.write_text(name + "\n", encoding="utf-8"))
 
 
 def _read_selected_name(marker: Path) -> str | None:

@@ -90,14 +90,25 @@ def new_random_filters() -> None:
 
 
 def canvas_input() -> preprocess.PreparedDigit | None:
-    """The drawing canvas, white ink on black like MNIST; None until something is drawn."""
+    """The drawing canvas, white ink on black like MNIST; None until something is drawn.
+
+    The drawing outlives a switch to another input: its strokes come back as the canvas's ``initial_drawing``
+    (fixed while the canvas stays on screen, or the canvas would reload on every stroke), and its pixels are
+    kept, because a canvas that is just restored sends nothing until the next stroke.
+    """
     st.slider("Stroke width (pixels)", 5, 40, key="draw_stroke_width")
+    if "draw_canvas" not in st.session_state:  # the canvas mounts (first visit, other input or page before)
+        st.session_state["draw_canvas_restored"] = st.session_state.get("draw_strokes")
+    restored = st.session_state["draw_canvas_restored"]
     result = st_canvas(stroke_width=st.session_state["draw_stroke_width"], stroke_color="#FFFFFF",
                        background_color="#000000", height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
-                       return_image_data=True, key="draw_canvas")
+                       initial_drawing=restored, return_image_data=True, key="draw_canvas")
+    if result.image_data is not None:
+        st.session_state["draw_strokes"], st.session_state["draw_pixels"] = result.json_data, result.image_data
     st.caption(f"Canvas {CANVAS_PX}x{CANVAS_PX} pixels, white ink on black like MNIST; the toolbar above it can "
                "undo or clear.")
-    return None if result.image_data is None else preprocess.prepare_digit(result.image_data)
+    pixels = st.session_state.get("draw_pixels")
+    return None if pixels is None else preprocess.prepare_digit(pixels)
 
 
 def sample_input() -> tuple[np.ndarray, str]:

@@ -122,6 +122,32 @@ def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, ti
     assert np.isfinite(float(page.get_by_text("with probability").inner_text().split()[2].rstrip("%.")))
 
 
+def ink_sentence(page) -> str:
+    """The preview's "N of 784 pixels hold ink" sentence, once the page is idle."""
+    wait_until_idle(page)
+    return page.get_by_text("pixels hold ink").inner_text().split(". ")[-1]
+
+
+@pytest.mark.browser
+def test_the_drawing_survives_another_input_and_another_page(page, app_url):
+    sidebar = page.locator('[data-testid="stSidebarNav"]')
+    open_app_page(page, app_url, "Draw a digit")
+    draw_stroke(page, SEVEN)
+    page.get_by_text("28x28, draw").wait_for(timeout=60_000)
+    drawn = ink_sentence(page)
+    page.get_by_text("MNIST sample", exact=True).click()
+    assert ink_sentence(page) != drawn  # the sample is shown instead
+    page.get_by_text("Draw", exact=True).first.click()
+    page.get_by_text("28x28, draw").wait_for()
+    assert ink_sentence(page) == drawn
+    sidebar.get_by_text("Home", exact=True).click()
+    wait_until_idle(page)
+    sidebar.get_by_text("Draw a digit", exact=True).click()
+    page.get_by_text("28x28, draw").wait_for()
+    assert ink_sentence(page) == drawn
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
 def test_image_grid_tiles_every_map_in_one_heatmap_with_its_index_and_title():
     from cnnlib.plots import image_grid
 

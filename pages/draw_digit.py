@@ -92,7 +92,7 @@ def new_random_filters() -> None:
 def canvas_input() -> preprocess.PreparedDigit | None:
     """The drawing canvas, white ink on black like MNIST; None until something is drawn.
 
-    The drawing outlives a switch to another input: its strokes come back as the canvas's ``initial_drawing``
+    The drawing outlives a visit to another input or page: its strokes come back as the canvas's ``initial_drawing``
     (fixed while the canvas stays on screen, or the canvas would reload on every stroke), and its pixels are
     kept, because a canvas that is just restored sends nothing until the next stroke.
     """

@@ -44,7 +44,7 @@ MIN_COST = 1e-12  # a batch's recovered cost can round to 0 (or just below); log
 class Progress:
     """What the page shows about one run; built from the trainer's events by ``apply_event``."""
 
-    state: str = "queued"  # then running, stopping (asked to stop), and at last done or failed
+    state: str = "queued"  # then running, stopping (asked to stop), and at last done or failed; or cancelled
     phase: str = "waiting"  # starting (TensorFlow, data), training, evaluating, saving, finished
     message: str = ""
     device: str = ""
@@ -78,8 +78,8 @@ class Progress:
 
     @property
     def finished(self) -> bool:
-        """True once the run is done or failed."""
-        return self.state in ("done", "failed")
+        """True once the run is done, failed, or was cancelled before it started."""
+        return self.state in ("done", "failed", "cancelled")
 
     @property
     def batches_done(self) -> int:
@@ -284,7 +284,7 @@ class TrainingRun:
 
     @property
     def state(self) -> str:
-        """The run's state: queued, running, stopping, done or failed."""
+        """The run's state: queued, running, stopping, done, failed or cancelled."""
         with self._lock:
             return self._progress.state
 
@@ -293,7 +293,7 @@ class TrainingRun:
         with self._lock:
             state = self._progress.state
             if state == "queued":
-                self._progress.state, self._progress.phase = "failed", "finished"
+                self._progress.state, self._progress.phase = "cancelled", "finished"
                 self._progress.message = "Cancelled while waiting in the queue."
                 self._progress.finished_at = time.time()
                 return

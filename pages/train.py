@@ -208,6 +208,9 @@ def cost_figure(progress: Progress):
 
 def progress_panel(run: TrainingRun, progress: Progress) -> None:
     """Device, progress bar, diagnosis and the cost curve of ``run``."""
+    if progress.state == "cancelled":
+        st.info(f"Run {run.label}: {progress.message}")
+        return
     if progress.device:
         st.caption(f"Run {run.label} · training on **{progress.device}** · {progress.train_count:,} digits "
                    f"({progress.data_source})")

@@ -172,6 +172,18 @@ def test_child_process_stops_on_request_and_the_queue_waits(tmp_path, monkeypatc
     assert broken.snapshot().state == "failed" and "no such file" in broken.snapshot().message
 
 
+def test_a_queued_run_can_be_cancelled_and_never_starts():
+    registry = RunRegistry(max_running=1)
+    first = registry.submit(TrainConfig(hp=replace(TINY, epochs=50), data_source="offline"), "first")
+    second = registry.submit(TrainConfig(hp=TINY, data_source="offline"), "second")
+    second.stop()
+    progress = second.snapshot()
+    assert progress.state == "cancelled" and progress.finished and "Cancelled" in progress.message
+    first.stop()
+    assert first.wait(timeout=60)
+    assert second.snapshot().state == "cancelled" and registry.queue_position(second) == -1
+
+
 def test_cli_trains_and_prints_one_json_summary_last(tmp_path):
     out = tmp_path / "cli.keras"
     result = subprocess.run([sys.executable, "-m", "cnnlib.train", "--epochs", "1", "--train-limit", "200",

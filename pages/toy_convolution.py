@@ -283,21 +283,20 @@ def explain_pool_step(trace: toy.Trace, step: toy.PoolStep) -> str:
     return words
 
 
-def conv_panel(conv: toy.Trace) -> None:
-    """Step 1: the convolution, every step, then all feature maps."""
-    st.header("Step 1: convolution")
-    stepper_panel("conv", conv, toy_conv_step_figure, explain_conv_step)
-    st.markdown(f"**Result**: conv output `{conv.output.shape}`, one feature map per filter.")
-    st.plotly_chart(toy_maps_figure(conv.output, "feature map"), key="toy_conv_result", width="content",
-                    config={"displayModeBar": False})
+STAGES = {  # stepper key: (header, step figure, step explanation, result sentence with the shape, map name)
+    "conv": ("Step 1: convolution", toy_conv_step_figure, explain_conv_step,
+             "conv output `{}`, one feature map per filter", "feature map"),
+    "pool": ("Step 2: max-pool", toy_pool_step_figure, explain_pool_step, "pooled output `{}`", "pooled map"),
+}
 
 
-def pool_panel(pool: toy.Trace) -> None:
-    """Step 2: the max-pool, every step, then all pooled maps."""
-    st.header("Step 2: max-pool")
-    stepper_panel("pool", pool, toy_pool_step_figure, explain_pool_step)
-    st.markdown(f"**Result**: pooled output `{pool.output.shape}`.")
-    st.plotly_chart(toy_maps_figure(pool.output, "pooled map"), key="toy_pool_result", width="content",
+def stage_panel(key: str, trace: toy.Trace) -> None:
+    """One step of the lesson (the convolution or the max-pool): every step, then all of its output maps."""
+    header, step_figure, explain, result, map_name = STAGES[key]
+    st.header(header)
+    stepper_panel(key, trace, step_figure, explain)
+    st.markdown(f"**Result**: {result.format(trace.output.shape)}.")
+    st.plotly_chart(toy_maps_figure(trace.output, map_name), key=f"toy_{key}_result", width="content",
                     config={"displayModeBar": False})
 
 
@@ -397,9 +396,9 @@ except ValueError as error:
     st.error(str(error), icon=":material/error:")
 shapes_panel(image, filters, conv, pool)
 if conv is not None:
-    conv_panel(conv)
+    stage_panel("conv", conv)
     if pool is not None:
-        pool_panel(pool)
+        stage_panel("pool", pool)
     padding_panel(conv, pool)
     tensorflow_panel(image, filters, options, conv, pool)
     code_panel(image, filters, options)

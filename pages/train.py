@@ -264,6 +264,9 @@ def live_panel() -> None:
         st.info("Press **Start training** to train. Leaving this page does not stop a run; come back to see it.")
         return
     progress = run.snapshot()
+    just_finished = progress.finished and st.session_state["train_rendered"] != (run.run_id, True)
+    if just_finished and progress.model_name:
+        st.session_state["train_model_choice"] = progress.model_name  # Saved models shows the new model
     st.session_state["train_rendered"] = (run.run_id, progress.finished)
     if progress.finished:
         progress_panel(run, progress)

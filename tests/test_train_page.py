@@ -6,7 +6,7 @@ import pytest
 from conftest import APP_PATH, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
 
-from cnnlib.models_store import delete_model, list_models
+from cnnlib.models_store import delete_model, list_models, save_model
 
 RUN_TIMEOUT_S = 90
 
@@ -32,7 +32,11 @@ def test_presets_set_every_hyperparameter(train_page):
 
 
 def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
-    at = train_page
+    from cnnlib.model import Hyperparameters, build_model
+
+    save_model(build_model(Hyperparameters(conv1_filters=8, conv2_filters=16, dense_units=64)), "older", {}, tmp_path)
+    at = train_page.run()
+    assert at.selectbox(key="train_model_choice").value == "older"
     at.number_input(key="train_epochs").set_value(2)
     at.number_input(key="train_limit").set_value(300)
     at.button(key="train_start").click().run()
@@ -47,7 +51,9 @@ def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
     accuracy = next(metric for metric in at.metric if metric.label.startswith("Test accuracy"))
     assert accuracy.value.endswith("%")
     assert at.get("plotly_chart")  # cost curve, confusion matrix, misclassified digits
-    assert list(tmp_path.glob("*.keras")), "the run saved no model"
+    new_models = [model.name for model in list_models(tmp_path) if model.name != "older"]
+    assert new_models, "the run saved no model"
+    assert at.selectbox(key="train_model_choice").value == new_models[0]  # Saved models shows the new one
     assert not at.button(key="train_start").disabled
 
 

@@ -333,8 +333,9 @@ def digit_panel() -> tuple[np.ndarray | None, preprocess.PreparedDigit | None, s
         image, prepared, description = input_panel()
     with view_column:
         if image is None:
-            st.info("Draw a digit on the black canvas (or choose an MNIST sample) to see it as MNIST sees it, then "
-                    "follow it through the tutorial's convolution and max-pool.", icon=":material/draw:")
+            st.info("Draw a digit on the black canvas, choose an MNIST sample or upload a picture of one digit to "
+                    "see it as MNIST sees it, then follow it through the tutorial's convolution and max-pool.",
+                    icon=":material/draw:")
         else:
             mnist_view_panel(image, prepared, description)
     return image, prepared, description

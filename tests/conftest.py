@@ -54,6 +54,12 @@ def _wait_for_health(url: str, process: subprocess.Popen, timeout_s: float) -> N
     raise RuntimeError(f"streamlit did not answer on {url} within {timeout_s} s")
 
 
+@pytest.fixture(autouse=True)
+def no_models_in_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point ``CNN_EXPLORER_MODELS_DIR`` at a temporary folder, so that no test saves into the project's models/."""
+    monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path / "models"))
+
+
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The models folder the test server reads (``CNN_EXPLORER_MODELS_DIR``); tests may write models into it."""

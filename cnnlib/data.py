@@ -164,11 +164,15 @@ def load_npz(path: str | os.PathLike) -> MnistData:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"MNIST file not found: {path}")
+    not_npz = f"{path} is not a readable .npz file: expected a zip of arrays, as Keras's mnist.npz."
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path} is not a readable .npz file ({error}).") from error
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:  # not numpy's format at all, or pickled objects
+        raise ValueError(not_npz) from error
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array under an .npz name
+        raise ValueError(not_npz)
+    with loaded as archive:
+        arrays = {key: archive[key] for key in archive.files}
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
         raise ValueError(f"{path.name} lacks {', '.join(missing)}: an MNIST npz needs {', '.join(NPZ_KEYS)}.")

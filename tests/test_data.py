@@ -70,6 +70,10 @@ def test_npz_that_is_missing_or_not_an_npz(tmp_path):
     (tmp_path / "junk.npz").write_text("hello")
     with pytest.raises(ValueError, match="not a readable .npz"):
         load_npz(tmp_path / "junk.npz")
+    np.save(tmp_path / "one_array.npy", np.zeros(3))
+    (tmp_path / "one_array.npy").rename(tmp_path / "one_array.npz")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        load_npz(tmp_path / "one_array.npz")
 
 
 def test_unknown_source_and_npz_without_path(monkeypatch):

@@ -59,9 +59,13 @@ def mnist() -> MnistData:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def model_probe(path: str, modified: float) -> ModelProbe:
-    """A saved model and its all-layers reader, loaded once per file version (``modified`` keys the cache)."""
-    return ModelProbe(load_model(path))
+def model_probe(path: str, modified: float) -> ModelProbe | str:
+    """A saved model's all-layers reader, or the sentence saying why it cannot be read; once per file version
+    (``modified`` keys the cache), so a broken file is not reloaded on every stroke either."""
+    try:
+        return ModelProbe(load_model(path))
+    except ValueError as error:
+        return str(error)
 
 
 def chosen_model(models: list[SavedModel]) -> SavedModel | None:
@@ -71,12 +75,7 @@ def chosen_model(models: list[SavedModel]) -> SavedModel | None:
 
 def probe_or_error(model: SavedModel | None) -> ModelProbe | str | None:
     """The loaded model's probe, the sentence saying why it cannot be loaded, or None without a model."""
-    if model is None:
-        return None
-    try:
-        return model_probe(str(model.path), model.modified)
-    except ValueError as error:
-        return str(error)
+    return None if model is None else model_probe(str(model.path), model.modified)
 
 
 def random_sample() -> None:

@@ -124,6 +124,11 @@ def open_app_page(page, app_url: str, link_text: str | None = None) -> None:
     wait_until_idle(page)
 
 
+def app_button(page, name: str):
+    """The app's own button(s) with this label; Streamlit's status widget has a "Stop" button of its own while a script runs."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name)
+
+
 def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script (no running-status widget)."""
     page.wait_for_timeout(300)

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -39,12 +40,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for_health(url: str, process: subprocess.Popen, timeout_s: float) -> None:
+def _wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
     """Poll ``/_stcore/health`` until the server answers; fail with its log if it dies or stays silent."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}: {process.stdout.read()}")
+            raise RuntimeError(f"streamlit exited with {process.returncode}: {log.read_text()}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
                 if response.status == 200:
@@ -52,6 +53,21 @@ def _wait_for_health(url: str, process: subprocess.Popen, timeout_s: float) -> N
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"streamlit did not answer on {url} within {timeout_s} s")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """When a browser test fails, keep a screenshot and report what the page showed, so CI logs explain it."""
+    report = yield
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None:
+        screenshot = Path(tempfile.gettempdir()) / f"{item.name}.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        shown = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] button')].filter(b => b.offsetParent)
+            .map(b => b.innerText.trim() + (b.disabled ? ' (disabled)' : '')).join(' | ')""")
+        status = page.locator('[data-testid="stStatusWidget"], [data-testid="stConnectionStatus"]').all_inner_texts()
+        report.sections.append(("page at failure", f"screenshot: {screenshot}\nbuttons: {shown}\nstatus: {status}"))
+    return report
 
 
 @pytest.fixture(autouse=True)
@@ -67,18 +83,19 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(models_dir: Path) -> Iterator[str]:
+def app_url(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``streamlit run app.py`` headless on a free loopback port; yield its URL; stop it by its PID."""
     port = _free_port()
     env = {**os.environ, "CNN_EXPLORER_MODELS_DIR": str(models_dir)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with log.open("w") as output:  # a file, not a pipe: nobody reads a pipe, and a full one would freeze the server
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_health(url, process, SERVER_START_TIMEOUT_S)
+        _wait_for_health(url, process, log, SERVER_START_TIMEOUT_S)
         yield url
     finally:
         process.terminate()
@@ -122,11 +139,16 @@ def open_app_page(page, app_url: str, link_text: str | None = None) -> None:
     if link_text:
         page.locator('[data-testid="stSidebarNav"]').get_by_text(link_text, exact=True).click()
     wait_until_idle(page)
+    page.wait_for_selector('[data-testid="stSkeleton"]', state="detached")  # widgets draw a few seconds after the run
 
 
-def app_button(page, name: str):
-    """The app's own button(s) with this label; Streamlit's status widget has a "Stop" button of its own while a script runs."""
-    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name)
+def keyed_button(page, key: str):
+    """The app's button with this widget key (Streamlit marks it with the class ``st-key-<key>``).
+
+    By key, not by label: two steppers both have a "Next", and Streamlit's status widget has a "Stop" of its own.
+    Visible only: a button with ``help`` is drawn twice, once hidden.
+    """
+    return page.locator(f".st-key-{key} button:visible")
 
 
 def wait_until_idle(page, timeout_ms: int = 30_000) -> None:

@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from conftest import APP_PATH, app_button, open_app_page, wait_until_idle
+from conftest import APP_PATH, keyed_button, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
 
 from cnnlib.models_store import delete_model, list_models, save_model
@@ -72,13 +72,13 @@ def _batch_points(page) -> int:
 def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir):
     before = {model.name for model in list_models(models_dir)}
     open_app_page(page, app_url, "Train")
-    app_button(page, "Start training").click()
+    keyed_button(page, "train_start").click()
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
     first = _batch_points(page)
     page.wait_for_timeout(3000)  # no clicks: the fragment refreshes the chart by itself
     second = _batch_points(page)
     assert second > first > 0
-    app_button(page, "Stop").click()
+    keyed_button(page, "train_stop").click()
     page.get_by_text("Stopped by you", exact=False).wait_for(timeout=60_000)
     wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0

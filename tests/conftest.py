@@ -62,11 +62,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     page = getattr(item, "funcargs", {}).get("page")
     if report.when == "call" and report.failed and page is not None:
         screenshot = Path(tempfile.gettempdir()) / f"{item.name}.png"
-        page.screenshot(path=str(screenshot), full_page=True)
-        shown = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] button')].filter(b => b.offsetParent)
-            .map(b => b.innerText.trim() + (b.disabled ? ' (disabled)' : '')).join(' | ')""")
+        page.screenshot(path=str(screenshot))
+        buttons = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] button')]
+            .filter(b => b.offsetParent).map(b => b.innerText.trim() + (b.disabled ? ' (disabled)' : ''))""")
         status = page.locator('[data-testid="stStatusWidget"], [data-testid="stConnectionStatus"]').all_inner_texts()
-        report.sections.append(("page at failure", f"screenshot: {screenshot}\nbuttons: {shown}\nstatus: {status}"))
+        report.sections.append(("page at failure", f"screenshot: {screenshot}\nbuttons: {buttons}\nstatus: {status}"))
     return report
 
 

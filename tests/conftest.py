@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ APP_PATH = str(ROOT / "app.py")  # AppTest resolves relative paths against the c
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SERVER_START_TIMEOUT_S = 60
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # Streamlit's own end-to-end tests wait so
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CNN_EXPLORER_DATA", "offline")  # no test may need the network
@@ -82,15 +84,14 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
-@pytest.fixture(scope="session")
-def app_url(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``streamlit run app.py`` headless on a free loopback port; yield its URL; stop it by its PID."""
+@contextmanager
+def running_app(models_dir: Path, log: Path) -> Iterator[str]:
+    """Run ``streamlit run app.py`` headless on a free loopback port, logging to ``log``; yield its URL; stop it."""
     port = _free_port()
     env = {**os.environ, "CNN_EXPLORER_MODELS_DIR": str(models_dir)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     with log.open("w") as output:  # a file, not a pipe: nobody reads a pipe, and a full one would freeze the server
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -103,6 +104,13 @@ def app_url(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served for the whole test session (see ``running_app``)."""
+    with running_app(models_dir, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -132,14 +140,11 @@ def page(browser):
     context.close()
 
 
-def open_app_page(page, app_url: str, link_text: str | None = None) -> None:
-    """Open the app (home at ``/``) and, if given, click the sidebar link to another page; wait until it is idle."""
-    page.goto(app_url)
-    page.wait_for_selector('[data-testid="stSidebarNav"]')
-    if link_text:
-        page.locator('[data-testid="stSidebarNav"]').get_by_text(link_text, exact=True).click()
-    wait_until_idle(page)
-    page.wait_for_selector('[data-testid="stSkeleton"]', state="detached")  # widgets draw a few seconds after the run
+def open_app_page(page, app_url: str, url_path: str = "") -> None:
+    """Open one page of the app by its URL path (home is ``""``); wait until its script has run and its widgets show."""
+    page.goto(f"{app_url}/{url_path}")
+    page.wait_for_selector(IDLE_APP)  # the state is "initial" until the first run
+    page.wait_for_selector('[data-testid="stSkeleton"]', state="detached")  # widgets draw a moment after the run
 
 
 def keyed_button(page, key: str):
@@ -152,6 +157,6 @@ def keyed_button(page, key: str):
 
 
 def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no running-status widget)."""
+    """After a click: give the rerun a moment to start, then wait until Streamlit has finished running the script."""
     page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
+    page.wait_for_selector(IDLE_APP, timeout=timeout_ms)

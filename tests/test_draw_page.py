@@ -110,7 +110,7 @@ def draw_stroke(page, points) -> None:
 
 @pytest.mark.browser
 def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, tiny_model):
-    open_app_page(page, app_url, "Draw a digit")
+    open_app_page(page, app_url, "draw_digit")
     draw_stroke(page, SEVEN)
     page.get_by_text("Prediction:").wait_for(timeout=60_000)  # the first stroke also loads TensorFlow
     wait_until_idle(page, timeout_ms=60_000)
@@ -131,7 +131,7 @@ def ink_sentence(page) -> str:
 @pytest.mark.browser
 def test_the_drawing_survives_another_input_and_another_page(page, app_url):
     sidebar = page.locator('[data-testid="stSidebarNav"]')
-    open_app_page(page, app_url, "Draw a digit")
+    open_app_page(page, app_url, "draw_digit")
     draw_stroke(page, SEVEN)
     page.get_by_text("28x28, draw").wait_for(timeout=60_000)
     drawn = ink_sentence(page)

@@ -147,7 +147,7 @@ def test_page_renders_without_importing_tensorflow():
 
 @pytest.mark.browser
 def test_next_moves_the_window_and_changes_the_expression_in_chromium(page, app_url):
-    open_app_page(page, app_url, "Toy convolution")
+    open_app_page(page, app_url, "toy_convolution")
     page.get_by_text("1×1 + 2×1 + 4×1 + 5×1 = 12").wait_for()
     window_at = "x0 => document.querySelectorAll('.js-plotly-plot')[0]?.layout?.shapes?.[0]?.x0 === x0"
     page.wait_for_function(window_at, arg=-0.5)  # the orange window starts on column 0 (cells centred at 0, 1, 2)
@@ -162,7 +162,7 @@ def test_next_moves_the_window_and_changes_the_expression_in_chromium(page, app_
 
 @pytest.mark.browser
 def test_play_steps_by_itself_and_stops_at_the_end_in_chromium(page, app_url):
-    open_app_page(page, app_url, "Toy convolution")
+    open_app_page(page, app_url, "toy_convolution")
     keyed_button(page, "toy_conv_step_last").click()
     page.get_by_text("Step 12 of 12").wait_for()
     keyed_button(page, "toy_conv_step_previous").click()

@@ -71,7 +71,7 @@ def _batch_points(page) -> int:
 @pytest.mark.browser
 def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir):
     before = {model.name for model in list_models(models_dir)}
-    open_app_page(page, app_url, "Train")
+    open_app_page(page, app_url, "train")
     keyed_button(page, "train_start").click()
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
     first = _batch_points(page)

@@ -2,14 +2,10 @@
 
 import streamlit as st
 
+from pages import APP_NAVIGATION_KEY, app_pages
+
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
 
-navigation = st.navigation(
-    [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/toy_convolution.py", title="Toy convolution", icon=":material/grid_on:"),
-        st.Page("pages/draw_digit.py", title="Draw a digit", icon=":material/draw:"),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    ]
-)
+navigation = st.navigation(app_pages())
+st.session_state[APP_NAVIGATION_KEY] = True
 navigation.run()

@@ -11,6 +11,9 @@ from cnnlib.data import MnistData, load_mnist
 from cnnlib.features import ModelProbe, ModelReading, TutorialSteps, shape_text
 from cnnlib.models_store import SavedModel, list_models, load_model, selected_model
 from cnnlib.plots import draw_filter_grid, draw_map_grid, draw_probability_bars, draw_unit_bars, image_grid
+from pages import ensure_app_navigation
+
+ensure_app_navigation()
 
 CANVAS_PX = 280
 FULL_MNIST_TRAIN = 60_000

@@ -4,6 +4,9 @@ import streamlit as st
 
 from cnnlib.data import MnistData, load_mnist
 from cnnlib.plots import class_counts_bar, image_grid
+from pages import ensure_app_navigation
+
+ensure_app_navigation()
 
 SAMPLE_COUNT = 30
 

@@ -11,6 +11,9 @@ import streamlit as st
 
 from cnnlib import toy
 from cnnlib.plots import toy_conv_step_figure, toy_maps_figure, toy_pool_step_figure
+from pages import ensure_app_navigation
+
+ensure_app_navigation()
 
 PLAY_SECONDS = 1.2  # one step per tick while playing
 EDITOR_CELL_PX = 44

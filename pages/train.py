@@ -10,6 +10,9 @@ from cnnlib.model import TUTORIAL, Hyperparameters
 from cnnlib.plots import image_grid, train_confusion_heatmap, train_cost_curve, train_overlay
 from cnnlib.progress import CHANCE_COST, Progress, RunRegistry, TrainingRun, diagnose, smoothed
 from cnnlib.train import FAST_AND_STABLE, TrainConfig, validation_count
+from pages import ensure_app_navigation
+
+ensure_app_navigation()
 
 REFRESH_S = 1.0
 MISCLASSIFIED_SHOWN = 30

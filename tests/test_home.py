@@ -1,7 +1,7 @@
 """The home page: AppTest for its logic, Chromium for what a person sees."""
 
 import pytest
-from conftest import APP_PATH, ROOT, open_app_page
+from conftest import APP_PATH, ROOT, open_app_page, running_app
 from streamlit.testing.v1 import AppTest
 
 
@@ -30,3 +30,15 @@ def test_home_page_shows_digit_grid_in_chromium(page, app_url):
     grid.wait_for()
     assert grid.locator("text=label").count() >= 10
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.browser
+def test_a_page_url_opened_first_on_a_new_server_gets_the_apps_navigation(page, models_dir, tmp_path):
+    # Before any session runs app.py, Streamlit would serve pages/ as a legacy multipage app (raw file names).
+    with running_app(models_dir, tmp_path / "streamlit.log") as url:
+        open_app_page(page, url, "toy_convolution")
+        page.get_by_role("heading", name="Toy convolution", level=1).wait_for()
+        navigation = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Draw a digit" in navigation and "draw digit" not in navigation
+        assert page.url.endswith("/toy_convolution")
+        assert page.get_by_role("dialog").count() == 0  # no "Page not found"

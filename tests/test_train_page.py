@@ -57,15 +57,13 @@ def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
     assert not at.button(key="train_start").disabled
 
 
-def _batch_points(page) -> int:
-    """How many per-batch points the live cost curve holds now (0 before it appears)."""
-    return page.evaluate("""() => {
-        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-            const trace = (plot.data || []).find(t => (t.name || '').startsWith('each batch'));
-            if (trace) return trace.x.length;
-        }
-        return 0;
-    }""")
+BATCH_POINTS_JS = """() => {
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        const trace = (plot.data || []).find(t => (t.name || '').startsWith('each batch'));
+        if (trace) return trace.x.length;
+    }
+    return 0;
+}"""  # how many per-batch points the live cost curve holds now (0 before it appears)
 
 
 @pytest.mark.browser
@@ -73,11 +71,10 @@ def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir):
     before = {model.name for model in list_models(models_dir)}
     open_app_page(page, app_url, "train")
     keyed_button(page, "train_start").click()
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
-    first = _batch_points(page)
+    page.wait_for_function(BATCH_POINTS_JS, timeout=90_000)  # the child process has trained its first batches
+    first = page.evaluate(BATCH_POINTS_JS)
     page.wait_for_timeout(3000)  # no clicks: the fragment refreshes the chart by itself
-    second = _batch_points(page)
-    assert second > first > 0
+    assert page.evaluate(BATCH_POINTS_JS) > first
     keyed_button(page, "train_stop").click()
     page.get_by_text("Stopped by you", exact=False).wait_for(timeout=60_000)
     wait_until_idle(page)

@@ -24,7 +24,7 @@ APP_PATH = str(ROOT / "app.py")  # AppTest resolves relative paths against the c
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SERVER_START_TIMEOUT_S = 60
-IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # Streamlit's own end-to-end tests wait so
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # what Streamlit's own e2e tests wait for
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CNN_EXPLORER_DATA", "offline")  # no test may need the network
@@ -58,7 +58,7 @@ def _wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout_s: 
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(item: pytest.Item):
     """When a browser test fails, keep a screenshot and report what the page showed, so CI logs explain it."""
     report = yield
     page = getattr(item, "funcargs", {}).get("page")

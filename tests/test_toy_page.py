@@ -175,4 +175,4 @@ def test_play_steps_by_itself_and_stops_at_the_end_in_chromium(page, app_url):
     page.get_by_text("Step 12 of 12").wait_for(timeout=10_000)
     page.get_by_text("5×(-1) + 6×(-1) + 8×(-1) + 9×(-1) = -28").wait_for()
     keyed_button(page, "toy_conv_step_play").filter(has_text="Play").wait_for(timeout=10_000)  # it stopped by itself
-    assert "Play" in keyed_button(page, "toy_pool_step_play").inner_text()
+    assert all("Play" in keyed_button(page, f"toy_{stage}_step_play").inner_text() for stage in ("conv", "pool"))

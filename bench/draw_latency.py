@@ -115,7 +115,8 @@ def main() -> None:
 def time_figures(image: np.ndarray, steps: features.TutorialSteps, reading: features.ModelReading,
                  repeats: int = 5) -> list[float]:
     """Milliseconds to build every plotly figure the page shows for one digit (page work, not cnnlib's)."""
-    from cnnlib.plots import draw_filter_grid, draw_map_grid, draw_probability_bars, draw_unit_bars, image_grid
+    from cnnlib.figures.digit import draw_filter_grid, draw_map_grid, draw_probability_bars, draw_unit_bars
+    from cnnlib.figures.grids import image_grid
 
     timings = []
     for _ in range(repeats):

@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnnlib.data import load_mnist  # noqa: E402
 from cnnlib.model import Hyperparameters, build_model  # noqa: E402
-from cnnlib.plots import train_cost_curve  # noqa: E402
+from cnnlib.figures.training import train_cost_curve  # noqa: E402
 from cnnlib.progress import CHANCE_COST, RunRegistry, smoothed  # noqa: E402
 from cnnlib.train import FAST_AND_STABLE, TrainConfig, split_training_data  # noqa: E402
 

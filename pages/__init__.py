@@ -1,18 +1,35 @@
-"""The app's pages, shared by app.py and the page scripts. Streamlit's legacy ``pages/`` discovery skips this file."""
+"""What every page shares: the page list, the learner's language, and the server-wide MNIST cache.
+
+Streamlit's legacy ``pages/`` discovery skips this file, so app.py and the page scripts can both import it.
+"""
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from cnnlib import text
+from cnnlib.data import MnistData, load_mnist
+from cnnlib.text import t
+
 APP_NAVIGATION_KEY = "app_navigation_ran"  # set by app.py on every run
+LANGUAGE_KEY = "app_language"
+MNIST_CACHE_ENTRIES = 4  # sources or files kept in memory at once, server-wide
+
+
+def session_language() -> str:
+    """The language this learner's session reads (English until the app offers a choice)."""
+    return st.session_state.get(LANGUAGE_KEY, text.ENGLISH)
+
+
+text.use_language(session_language)
 
 
 def app_pages() -> list[StreamlitPage]:
     """Every page, in the sidebar's order."""
     return [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/toy_convolution.py", title="Toy convolution", icon=":material/grid_on:"),
-        st.Page("pages/draw_digit.py", title="Draw a digit", icon=":material/draw:"),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/home.py", title=t("common.nav.home"), icon=":material/home:", default=True),
+        st.Page("pages/toy_convolution.py", title=t("common.nav.toy"), icon=":material/grid_on:"),
+        st.Page("pages/draw_digit.py", title=t("common.nav.draw"), icon=":material/draw:"),
+        st.Page("pages/train.py", title=t("common.nav.train"), icon=":material/model_training:"),
     ]
 
 
@@ -27,3 +44,15 @@ def ensure_app_navigation() -> None:
     if APP_NAVIGATION_KEY not in st.session_state:
         st.navigation(app_pages(), position="hidden")
         st.rerun()
+
+
+@st.cache_resource(show_spinner=False, max_entries=MNIST_CACHE_ENTRIES)
+def _cached_mnist(source: str, npz_path: str | None) -> MnistData:
+    """MNIST from one source, loaded once per server."""
+    return load_mnist(source, npz_path)
+
+
+def cached_mnist(source: str = "auto", npz_path: str | None = None) -> MnistData:
+    """MNIST from ``source`` (see ``cnnlib.data``), shared by every page and session; ValueError/OSError if it fails."""
+    with st.spinner(t("common.loading_mnist")):
+        return _cached_mnist(source, npz_path or None)

@@ -10,7 +10,8 @@ from cnnlib import features, preprocess
 from cnnlib.data import MnistData, load_mnist
 from cnnlib.features import ModelProbe, ModelReading, TutorialSteps, shape_text
 from cnnlib.models_store import SavedModel, list_models, load_model, selected_model
-from cnnlib.plots import draw_filter_grid, draw_map_grid, draw_probability_bars, draw_unit_bars, image_grid
+from cnnlib.figures.digit import draw_filter_grid, draw_map_grid, draw_probability_bars, draw_unit_bars
+from cnnlib.figures.grids import image_grid
 from pages import ensure_app_navigation
 
 ensure_app_navigation()

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnlib import toy
-from cnnlib.plots import toy_conv_step_figure, toy_maps_figure, toy_pool_step_figure
+from cnnlib.figures.toy import toy_conv_step_figure, toy_maps_figure, toy_pool_step_figure
 from pages import ensure_app_navigation
 
 ensure_app_navigation()

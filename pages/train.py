@@ -7,7 +7,8 @@ import streamlit as st
 from cnnlib import models_store
 from cnnlib.data import SOURCES, MnistData, load_mnist
 from cnnlib.model import TUTORIAL, Hyperparameters
-from cnnlib.plots import image_grid, train_confusion_heatmap, train_cost_curve, train_overlay
+from cnnlib.figures.grids import image_grid
+from cnnlib.figures.training import train_confusion_heatmap, train_cost_curve, train_overlay
 from cnnlib.progress import CHANCE_COST, Progress, RunRegistry, TrainingRun, diagnose, smoothed
 from cnnlib.train import FAST_AND_STABLE, TrainConfig, validation_count
 from pages import ensure_app_navigation

@@ -149,7 +149,7 @@ def test_the_drawing_survives_another_input_and_another_page(page, app_url):
 
 
 def test_image_grid_tiles_every_map_in_one_heatmap_with_its_index_and_title():
-    from cnnlib.plots import image_grid
+    from cnnlib.figures.grids import image_grid
 
     maps = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)  # 5 maps of 2x3
     figure = image_grid(maps, [f"map {m}" for m in range(5)], columns=4, tile_px=40)

@@ -22,8 +22,8 @@ from functools import cache
 from pathlib import Path
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-ENGLISH = "en"
-LANGUAGES = (ENGLISH,)
+ENGLISH, KOREAN = "en", "ko"
+LANGUAGES = (KOREAN, ENGLISH)  # the order of the app's language switch
 
 logger = logging.getLogger(__name__)
 _language_resolver: Callable[[], str] = lambda: ENGLISH  # noqa: E731  (replaced by use_language)
@@ -39,6 +39,17 @@ def current_language() -> str:
     """The language lookups use now: the resolver's answer when it is a known language, else English."""
     language = _language_resolver()
     return language if language in LANGUAGES else ENGLISH
+
+
+def choose_language(url_value: str | None, server_value: str | None, browser_locale: str | None) -> str:
+    """The language a visit opens in: ``?lang=`` over ``CNN_EXPLORER_LANG`` over the browser's (``ko…`` is Korean).
+
+    Example: ``choose_language(None, None, "ko-KR") == "ko"``; ``choose_language("en", "ko", "ko-KR") == "en"``.
+    """
+    for value in (url_value, server_value):
+        if value in LANGUAGES:
+            return value
+    return KOREAN if (browser_locale or "").lower().startswith(KOREAN) else ENGLISH
 
 
 def _flatten(table: dict, prefix: str) -> dict[str, str]:

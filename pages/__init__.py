@@ -3,6 +3,8 @@
 Streamlit's legacy ``pages/`` discovery skips this file, so app.py and the page scripts can both import it.
 """
 
+import os
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
@@ -11,16 +13,36 @@ from cnnlib.data import MnistData, load_mnist
 from cnnlib.text import t
 
 APP_NAVIGATION_KEY = "app_navigation_ran"  # set by app.py on every run
-LANGUAGE_KEY = "app_language"
+LANGUAGE_KEY = "app_language"  # also the sidebar switch's widget key
+LANGUAGE_PARAM, LANGUAGE_ENV = "lang", "CNN_EXPLORER_LANG"
 MNIST_CACHE_ENTRIES = 4  # sources or files kept in memory at once, server-wide
 
 
 def session_language() -> str:
-    """The language this learner's session reads (English until the app offers a choice)."""
+    """The language this learner's session reads."""
     return st.session_state.get(LANGUAGE_KEY, text.ENGLISH)
 
 
 text.use_language(session_language)
+
+
+def settle_language() -> None:
+    """Choose the session's language on its first run (URL, then server setting, then browser); keep it in the URL.
+
+    Streamlit drops query parameters when the learner moves to another page, so every run writes ``?lang=`` back:
+    a reload or a shared link then opens in the same language.
+    """
+    if LANGUAGE_KEY not in st.session_state:
+        st.session_state[LANGUAGE_KEY] = text.choose_language(
+            st.query_params.get(LANGUAGE_PARAM), os.environ.get(LANGUAGE_ENV), st.context.locale)
+    if st.query_params.get(LANGUAGE_PARAM) != st.session_state[LANGUAGE_KEY]:
+        st.query_params[LANGUAGE_PARAM] = st.session_state[LANGUAGE_KEY]
+
+
+def language_switch() -> None:
+    """한국어 / English in the sidebar; switching reruns the page in the other language and keeps all the rest."""
+    st.sidebar.radio(t("common.language_label"), text.LANGUAGES, key=LANGUAGE_KEY, horizontal=True,
+                     format_func=lambda code: t(f"common.language.{code}"))
 
 
 def app_pages() -> list[StreamlitPage]:

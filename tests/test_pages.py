@@ -71,9 +71,48 @@ def test_pages_show_no_literal_sentences(path):
     assert literal_sentences(path) == [], "show text through cnnlib.text.t and the catalogues"
 
 
-@pytest.mark.parametrize("page", navigation_pages())
-def test_every_page_opens_without_an_exception(page):
+@pytest.mark.parametrize("page_file", navigation_pages())
+def test_every_page_opens_without_an_exception(page_file):
     at = AppTest.from_file(APP_PATH, default_timeout=90).run()
-    at.switch_page(page).run()
+    at.switch_page(page_file).run()
     assert not at.exception, [exception.value for exception in at.exception]
-    assert at.title, f"{page} shows no title"
+    assert at.title, f"{page_file} shows no title"
+
+
+def shown_texts(node) -> list[str]:
+    """Every text an AppTest element tree shows: values, labels, help, options, plotly specs (titles, hover)."""
+    texts = [value for name in ("value", "label", "help", "body", "placeholder")
+             if isinstance(value := getattr(node, name, None), str)]
+    proto = getattr(node, "proto", None)
+    texts += [str(option) for option in getattr(proto, "options", [])]
+    if getattr(proto, "spec", None):
+        texts.append(proto.spec)
+    return texts + [text for child in getattr(node, "children", {}).values() for text in shown_texts(child)]
+
+
+def english_fragments() -> dict[str, str]:
+    """Fragments of English sentences long enough to be unmistakable, each with its key; text that Korean keeps
+    the same (code, shapes, names) is left out."""
+    from cnnlib.text import catalogue, placeholders
+
+    english, korean = catalogue("en"), catalogue("ko")
+    fragments = {}
+    for key, sentence in english.items():
+        parts = re.split(r"\{[^}]*\}", sentence) if placeholders(sentence) else [sentence]
+        for part in parts:
+            part = part.strip(" .,:;()`*")
+            if len(part) >= 12 and re.search(r"[a-z]{3}", part) and part not in korean.get(key, ""):
+                fragments[part] = key
+    return fragments
+
+
+@pytest.mark.parametrize("page_file", navigation_pages())
+def test_korean_pages_show_no_english_sentence(page_file):
+    at = AppTest.from_file(APP_PATH, default_timeout=90)
+    at.query_params["lang"] = "ko"
+    at.run()
+    at.switch_page(page_file).run()
+    assert not at.exception, [exception.value for exception in at.exception]
+    shown = "\n".join(shown_texts(at._tree))
+    leaks = sorted({f"{key}: {fragment!r}" for fragment, key in english_fragments().items() if fragment in shown})
+    assert leaks == [], "English text on a Korean page"

@@ -10,11 +10,15 @@ from streamlit.navigation.page import StreamlitPage
 
 from cnnlib import text
 from cnnlib.data import MnistData, load_mnist
+from cnnlib.models_store import models_dir
 from cnnlib.text import t
+from cnnlib.workspace import (SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace,
+                              workspace_id_for_user)
 
 APP_NAVIGATION_KEY = "app_navigation_ran"  # set by app.py on every run
 LANGUAGE_KEY = "app_language"  # also the sidebar switch's widget key
 LANGUAGE_PARAM, LANGUAGE_ENV = "lang", "CNN_EXPLORER_LANG"
+WORKSPACE_KEY, WORKSPACE_PARAM = "app_workspace", "learner"
 MNIST_CACHE_ENTRIES = 4  # sources or files kept in memory at once, server-wide
 
 
@@ -43,6 +47,47 @@ def language_switch() -> None:
     """한국어 / English in the sidebar; switching reruns the page in the other language and keeps all the rest."""
     st.sidebar.radio(t("common.language_label"), text.LANGUAGES, key=LANGUAGE_KEY, horizontal=True,
                      format_func=lambda code: t(f"common.language.{code}"))
+
+
+def _signed_in_identity() -> str | None:
+    """The signed-in user's e-mail or subject when the server has Streamlit's sign-in configured, else None."""
+    return (st.user.get("email") or st.user.get("sub")) if st.user.get("is_logged_in", False) else None
+
+
+def _first_workspace_id() -> str:
+    """The session's workspace on its first run: the single one, the signed-in user's, the URL's, or a new one."""
+    if not classroom_mode():
+        return SINGLE
+    identity = _signed_in_identity()
+    if identity:
+        return workspace_id_for_user(identity)
+    from_url = st.query_params.get(WORKSPACE_PARAM)
+    return from_url if is_workspace_id(from_url) else new_workspace_id()
+
+
+def settle_workspace() -> None:
+    """Choose the session's workspace once and keep its id in the URL (``?learner=…``) across pages and reloads."""
+    if WORKSPACE_KEY not in st.session_state:
+        st.session_state[WORKSPACE_KEY] = _first_workspace_id()
+    learner = st.session_state[WORKSPACE_KEY]
+    if learner != SINGLE and not _signed_in_identity() and st.query_params.get(WORKSPACE_PARAM) != learner:
+        st.query_params[WORKSPACE_PARAM] = learner
+
+
+def current_workspace() -> Workspace:
+    """This learner's workspace: their models folder and the teacher's shared one."""
+    return workspace(st.session_state.get(WORKSPACE_KEY, SINGLE), models_dir())
+
+
+def workspace_panel() -> None:
+    """In classroom mode, the sidebar says whose workspace this is, how to come back, and how to invite others."""
+    learner = current_workspace()
+    if not learner.private:
+        return
+    st.sidebar.caption(t("workspace.yours", id=learner.id))
+    share = (st.context.url or "").split("?")[0]
+    if share:
+        st.sidebar.caption(t("workspace.share", url=share))
 
 
 def app_pages() -> list[StreamlitPage]:

@@ -13,7 +13,9 @@ Nothing here imports TensorFlow, so the home page stays fast.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import re
 import urllib.request
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +34,9 @@ OFFLINE_TEST, OFFLINE_SEED = 1000, 0
 AUTO_DOWNLOAD_TIMEOUT_S = 4.0
 EXPLICIT_DOWNLOAD_TIMEOUT_S = 120.0
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+DATA_DIR_ENV = "CNN_EXPLORER_DATA_DIR"
+MAX_NPZ_UPLOAD_BYTES = 50 * 2**20  # full MNIST's npz is 11 MB
+MAX_NPZ_UNPACKED_BYTES = 400 * 2**20  # full MNIST unpacks to 55 MB; refuse zip bombs before unpacking
 
 
 @dataclass(frozen=True, repr=False)
@@ -164,26 +169,64 @@ def download_keras_mnist(path: Path, timeout_s: float) -> None:
 
 
 def load_npz(path: str | os.PathLike) -> MnistData:
-    """A file in Keras's mnist.npz layout, validated; ValueError that says exactly what is wrong."""
+    """A file in Keras's mnist.npz layout, validated; ValueError that says exactly what is wrong (never the folder)."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(t("data.error.npz_missing", file=path.name))
-    not_npz = t("data.error.not_npz", file=path.name)
+    return _mnist_from_npz(path, path.name)
+
+
+def npz_from_upload(data: bytes, name: str) -> MnistData:
+    """An uploaded MNIST npz, validated like a file; ValueError for one over the size limit or not MNIST."""
+    if len(data) > MAX_NPZ_UPLOAD_BYTES:
+        raise ValueError(t("data.error.upload_too_big", file=name, size=len(data) / 2**20,
+                           limit=MAX_NPZ_UPLOAD_BYTES / 2**20))
+    return _mnist_from_npz(io.BytesIO(data), name)
+
+
+def _mnist_from_npz(source: Path | io.BytesIO, name: str) -> MnistData:
+    """Read and check the four arrays of an npz; its arrays are unpacked only when their total size is sane."""
+    not_npz = t("data.error.not_npz", file=name)
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:  # not numpy's format at all, or pickled objects
+        loaded = np.load(source, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:  # not numpy's format at all, or pickled objects
         raise ValueError(not_npz) from error
     if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array under an .npz name
         raise ValueError(not_npz)
     with loaded as archive:
-        arrays = {key: archive[key] for key in archive.files}
+        if sum(info.file_size for info in archive.zip.infolist()) > MAX_NPZ_UNPACKED_BYTES:
+            raise ValueError(t("data.error.unpacks_too_big", file=name, limit=MAX_NPZ_UNPACKED_BYTES / 2**20))
+        arrays = {key: archive[key] for key in archive.files if key in NPZ_KEYS}
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
-        raise ValueError(t("data.error.npz_keys", file=path.name, missing=", ".join(missing), keys=", ".join(NPZ_KEYS)))
+        raise ValueError(t("data.error.npz_keys", file=name, missing=", ".join(missing), keys=", ".join(NPZ_KEYS)))
     for split in ("train", "test"):
-        _validate_split(path.name, split, arrays[f"x_{split}"], arrays[f"y_{split}"])
+        _validate_split(name, split, arrays[f"x_{split}"], arrays[f"y_{split}"])
     return MnistData(arrays["x_train"], arrays["y_train"].astype(np.int64),
-                     arrays["x_test"], arrays["y_test"].astype(np.int64), source="npz", file_name=path.name)
+                     arrays["x_test"], arrays["y_test"].astype(np.int64), source="npz", file_name=name)
+
+
+def data_dir_files() -> list[str]:
+    """The ``.npz`` file names in ``CNN_EXPLORER_DATA_DIR`` (the folder whoever starts the server offers), sorted."""
+    folder = os.environ.get(DATA_DIR_ENV)
+    if not folder or not Path(folder).is_dir():
+        return []
+    return sorted(path.name for path in Path(folder).glob("*.npz") if path.is_file() and not path.name.startswith("."))
+
+
+def data_dir_path(name: str) -> Path:
+    """The path of one file that ``data_dir_files`` lists; ValueError for any other name (never a typed path)."""
+    if name not in data_dir_files():
+        raise ValueError(t("data.error.not_offered", file=name))
+    return Path(os.environ[DATA_DIR_ENV]) / name
+
+
+def save_upload(data: bytes, name: str, folder: Path) -> Path:
+    """Keep an uploaded npz in the learner's folder (so the trainer process can read it), under a safe name."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-")[:60] or "upload"
+    path = folder / f"{stem}.npz"
+    write_atomically(path, lambda temporary: temporary.write_bytes(data))
+    return path
 
 
 def _validate_split(name: str, split: str, images: np.ndarray, labels: np.ndarray) -> None:

@@ -124,3 +124,43 @@ def test_keras_download_rejects_a_damaged_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="damaged"):
         data.download_keras_mnist(tmp_path / "mnist.npz", timeout_s=1)
     assert not (tmp_path / "mnist.npz").exists()
+
+
+def test_an_uploaded_npz_is_validated_like_a_file_and_never_names_a_folder(tmp_path):
+    good = _write_npz(tmp_path / "mine.npz").read_bytes()
+    loaded = data.npz_from_upload(good, "mine.npz")
+    assert loaded.x_train.shape == (6, 28, 28) and "mine.npz" in loaded.description
+    assert str(tmp_path) not in loaded.description
+    with pytest.raises(ValueError, match="notes.npz is not a readable .npz"):
+        data.npz_from_upload(b"just some text", "notes.npz")
+    with pytest.raises(ValueError, match="lacks x_test"):
+        data.npz_from_upload(_write_npz(tmp_path / "partial.npz", x_test=None).read_bytes(), "partial.npz")
+
+
+def test_oversized_uploads_and_zip_bombs_are_refused_before_unpacking(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="MB; MNIST files up to 50 MB"):
+        data.npz_from_upload(b"0" * (data.MAX_NPZ_UPLOAD_BYTES + 1), "huge.npz")
+    np.savez_compressed(tmp_path / "bomb.npz", x_train=np.zeros((2000, 28, 28), np.uint8), y_train=np.zeros(2000),
+                        x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1))
+    monkeypatch.setattr(data, "MAX_NPZ_UNPACKED_BYTES", 1_000_000)
+    with pytest.raises(ValueError, match="would unpack to more than"):
+        data.npz_from_upload((tmp_path / "bomb.npz").read_bytes(), "bomb.npz")
+
+
+def test_the_data_folder_offers_its_npz_files_by_name_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNN_EXPLORER_DATA_DIR", raising=False)
+    assert data.data_dir_files() == []
+    _write_npz(tmp_path / "b.npz")
+    _write_npz(tmp_path / "a.npz")
+    (tmp_path / "notes.txt").write_text("not data")
+    monkeypatch.setenv("CNN_EXPLORER_DATA_DIR", str(tmp_path))
+    assert data.data_dir_files() == ["a.npz", "b.npz"]
+    assert data.data_dir_path("a.npz") == tmp_path / "a.npz"
+    for name in ("../a.npz", "/etc/passwd", "notes.txt"):
+        with pytest.raises(ValueError, match="not one of the data files"):
+            data.data_dir_path(name)
+
+
+def test_an_upload_is_kept_under_a_safe_name(tmp_path):
+    path = data.save_upload(b"bytes", "../../my data!.npz", tmp_path)
+    assert path == tmp_path / "my-data.npz" and path.read_bytes() == b"bytes"

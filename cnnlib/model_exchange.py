@@ -1,0 +1,86 @@
+"""Models that cross the browser: a learner's own ``.keras`` file coming in, a saved model going home.
+
+Coming in, a file is checked before Keras reads it (``cnnlib.model_files``), loaded with ``safe_mode=True`` and
+``compile=False``, and kept only when it reads 28x28 grey digits and answers with 10 numbers. Going home, a model
+travels as a zip of its ``.keras`` file and its JSON card, ready for ``keras.saving.load_model``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cnnlib.files import write_atomically
+from cnnlib.model_files import UnsupportedModel, check_architecture
+from cnnlib.text import t
+
+MAX_MODEL_UPLOAD_BYTES = 50 * 2**20
+DIGIT_INPUTS = ((None, 28, 28, 1), (None, 28, 28))
+
+
+def safe_stem(name: str) -> str:
+    """A file stem of letters, digits, ``_`` and ``-`` from any uploaded name: ``"my model (2).keras"`` -> ``my-model-2``."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-")[:60] or "model"
+
+
+def free_stem(folder: Path, stem: str, suffix: str = ".keras") -> str:
+    """``stem``, or ``stem-2``, ``stem-3``… when a model of that name is already in ``folder``."""
+    candidate, number = stem, 2
+    while (folder / f"{candidate}{suffix}").exists():
+        candidate, number = f"{stem}-{number}", number + 1
+    return candidate
+
+
+def check_digit_model(model) -> None:
+    """UnsupportedModel unless ``model`` takes ``(28, 28, 1)`` or ``(28, 28)`` digits and gives 10 outputs."""
+    inputs, outputs = tuple(model.input_shape), tuple(model.output_shape)
+    if inputs not in DIGIT_INPUTS:
+        raise UnsupportedModel(t("model_exchange.wrong_input", shape=inputs))
+    if outputs != (None, 10):
+        raise UnsupportedModel(t("model_exchange.wrong_output", shape=outputs))
+
+
+def _load_checked(path: Path):
+    """Check the architecture, then let Keras read the file safely; UnsupportedModel with a sentence otherwise."""
+    import keras
+
+    check_architecture(path)
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises many types for a damaged archive
+        raise UnsupportedModel(t("model_exchange.damaged", file=path.name)) from error
+    check_digit_model(model)
+    return model
+
+
+def accept_upload(data: bytes, name: str, folder: Path) -> Path:
+    """Keep an uploaded ``.keras`` file in ``folder`` under a safe, free name with a card; return its path."""
+    if len(data) > MAX_MODEL_UPLOAD_BYTES:
+        raise UnsupportedModel(t("model_exchange.too_big", file=name, size=len(data) / 2**20,
+                                 limit=MAX_MODEL_UPLOAD_BYTES / 2**20))
+    with tempfile.TemporaryDirectory() as scratch:
+        trial = Path(scratch) / "upload.keras"
+        trial.write_bytes(data)
+        _load_checked(trial)
+    stem = free_stem(folder, safe_stem(name))
+    card = {"uploaded_as": Path(name).name, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path = folder / f"{stem}.keras"
+    write_atomically(path, lambda temporary: temporary.write_bytes(data))  # the model first, then its card
+    write_atomically(path.with_suffix(".json"), lambda temporary: temporary.write_text(json.dumps(card, indent=2)))
+    return path
+
+
+def download_bytes(model_path: Path) -> bytes:
+    """A zip of the model's ``.keras`` file and, when it has one, its JSON card."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # a .keras is already compressed
+        archive.write(model_path, model_path.name)
+        card = model_path.with_suffix(".json")
+        if card.is_file():
+            archive.write(card, card.name)
+    return buffer.getvalue()

@@ -11,7 +11,8 @@ Section 2.2, on MNIST's first training image::
 ``conv2d`` and ``max_pool`` here are vectorised numpy with TensorFlow's padding rule (``cnnlib.toy.axis_padding``)
 and give the same numbers as ``cnnlib.toy``'s step-by-step versions, fast enough to rerun on every stroke.
 ``ModelProbe`` reads a trained network with the same two functions and the network's own weights (see its
-docstring for why). Keras is imported lazily: only ``numpy_layer`` needs it.
+docstring for why). Keras is imported lazily: only ``numpy_layer`` needs it. Every sentence comes from
+``cnnlib.text`` (the ``draw`` catalogue).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnlib.text import t
 from cnnlib.toy import PADDINGS, axis_padding
 
 TUTORIAL_FILTERS, TUTORIAL_KERNEL = 5, 3
@@ -37,15 +39,17 @@ def random_filters(count: int = TUTORIAL_FILTERS, kernel_size: int = TUTORIAL_KE
 
 
 def _windows(x: np.ndarray, kernel: int, stride: int, padding: str, fill: float, what: str) -> np.ndarray:
-    """Every ``kernel`` x ``kernel`` window of ``x`` (1, H, W, C), TensorFlow-padded: (1, out_h, out_w, C, k, k)."""
+    """Every ``kernel`` x ``kernel`` window of ``x`` (1, H, W, C), TensorFlow-padded: (1, out_h, out_w, C, k, k).
+
+    ``what`` is "filter" or "window", naming the sentences of its errors.
+    """
     if padding not in PADDINGS:
-        raise ValueError(f"Padding must be 'VALID' or 'SAME'; got {padding!r}.")
+        raise ValueError(t("draw.error.padding", padding=padding))
     if kernel < 1 or stride < 1:
-        raise ValueError(f"The {what} size and stride must be at least 1; got {kernel} and {stride}.")
+        raise ValueError(t(f"draw.error.{what}_size", size=kernel, stride=stride))
     _, height, width, _ = x.shape
     if padding == "VALID" and kernel > min(height, width):
-        raise ValueError(f"With VALID padding a {kernel}x{kernel} {what} does not fit a {height}x{width} input: "
-                         "choose SAME padding or a smaller size.")
+        raise ValueError(t(f"draw.error.{what}_does_not_fit", size=kernel, height=height, width=width))
     rows, columns = axis_padding(height, kernel, stride, padding), axis_padding(width, kernel, stride, padding)
     padded = np.pad(x, ((0, 0), (rows.before, rows.after), (columns.before, columns.after), (0, 0)),
                     constant_values=fill)
@@ -61,10 +65,9 @@ def conv2d(image: np.ndarray, filters: np.ndarray, stride: int = TUTORIAL_CONV_S
     """
     image, filters = np.asarray(image, np.float32), np.asarray(filters, np.float32)
     if image.ndim != 4 or filters.ndim != 4 or filters.shape[0] != filters.shape[1]:
-        raise ValueError(f"Expected an image (1, H, W, C) and square filters (k, k, C, F); got {image.shape} and "
-                         f"{filters.shape}.")
+        raise ValueError(t("draw.error.conv_shapes", image=image.shape, filters=filters.shape))
     if filters.shape[2] != image.shape[3]:
-        raise ValueError(f"The image has {image.shape[3]} channel(s) but the filters expect {filters.shape[2]}.")
+        raise ValueError(t("draw.error.channels", image=image.shape[3], filters=filters.shape[2]))
     windows = _windows(image, filters.shape[0], stride, padding, 0.0, "filter")
     return np.einsum("nhwcij,ijcf->nhwf", windows, filters, optimize=True)
 
@@ -76,7 +79,7 @@ def max_pool(x: np.ndarray, size: int = TUTORIAL_POOL_SIZE, stride: int = TUTORI
     Example: (1, 14, 14, 5), 2x2, stride 2, VALID -> (1, 7, 7, 5).
     """
     x = np.asarray(x, np.float32)
-    return _windows(x, size, stride, padding, -np.inf, "pooling window").max(axis=(-2, -1))
+    return _windows(x, size, stride, padding, -np.inf, "window").max(axis=(-2, -1))
 
 
 def channels_first(x: np.ndarray) -> np.ndarray:
@@ -119,13 +122,13 @@ class TutorialSteps:
 
     def conv_shapes(self) -> str:
         """``(1, 28, 28, 1)`` ⊛ ``(3, 3, 1, 5)`` → ``(1, 14, 14, 5)`` → swapaxes → ``(5, 14, 14, 1)``."""
-        return (f"{shape_text(self.image.shape)} ⊛ {shape_text(self.filters.shape)} → {shape_text(self.conv.shape)}"
-                f" → swapaxes → {shape_text(channels_first(self.conv).shape)}")
+        return t("draw.conv.shapes", image=shape_text(self.image.shape), filters=shape_text(self.filters.shape),
+                 conv=shape_text(self.conv.shape), maps=shape_text(channels_first(self.conv).shape))
 
     def pool_shapes(self) -> str:
         """``(1, 14, 14, 5)`` → max-pool → ``(1, 7, 7, 5)`` → swapaxes → ``(5, 7, 7, 1)``."""
-        return (f"{shape_text(self.conv.shape)} → max-pool → {shape_text(self.pool.shape)} → swapaxes → "
-                f"{shape_text(channels_first(self.pool).shape)}")
+        return t("draw.pool.shapes", conv=shape_text(self.conv.shape), pool=shape_text(self.pool.shape),
+                 maps=shape_text(channels_first(self.pool).shape))
 
 
 def tutorial_conv(image: np.ndarray, filters: np.ndarray, stride: int = TUTORIAL_CONV_STRIDE,
@@ -154,6 +157,7 @@ class ModelReading:
 
     activations: dict[str, np.ndarray]  # layer name -> (H, W, C) or (units,)
     probabilities: np.ndarray  # (10,), softmax of the logits
+    kinds: dict[str, str]  # layer name -> "conv", "pool", "flatten", "dense", "dropout" or "logits"
 
     @property
     def prediction(self) -> int:
@@ -171,40 +175,62 @@ class ModelReading:
 
 Layer = Callable[[np.ndarray], np.ndarray]  # one layer's forward pass on a batch of one, in numpy
 ACTIVATIONS = {"linear": lambda x: x, "relu": lambda x: np.maximum(x, 0.0)}
+LOGITS = "logits"  # the kind of the last layer: the model outputs logits, softmax makes them probabilities
+
+
+class UnreadableModel(ValueError):
+    """A model the Draw page cannot read. Its sentence is looked up when shown, not when raised: a cache shared by
+    learners who read different languages keeps it."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def __str__(self) -> str:
+        return t(self.key, **self.values)
+
+
+def layer_kind(layer) -> str | None:
+    """What a Keras layer is, by its type (not its name): "conv", "pool", "flatten", "dense", "dropout", or None."""
+    import keras
+
+    kinds = {keras.layers.Conv2D: "conv", keras.layers.MaxPooling2D: "pool", keras.layers.Flatten: "flatten",
+             keras.layers.Dense: "dense", keras.layers.Dropout: "dropout"}
+    return kinds.get(type(layer))
+
+
+def _square(pair: tuple[int, int]) -> int | None:
+    """The side of a square kernel, pool or stride ``(n, n)``; None when the two differ."""
+    return pair[0] if pair[0] == pair[1] else None
+
+
+def _weights(layer) -> tuple[np.ndarray, np.ndarray | np.float32]:
+    """A conv or dense layer's kernel and bias as numpy (bias 0 when it has none)."""
+    return layer.kernel.numpy(), layer.bias.numpy() if layer.use_bias else np.float32(0)
 
 
 def numpy_layer(layer) -> Layer | None:
     """The forward pass of a Keras Conv2D, MaxPooling2D, Flatten, Dense or Dropout layer with its trained weights,
     as numpy (Dropout is the identity when predicting); None for any other kind or setting."""
-    import keras
-
-    config = layer.get_config()
+    config, kind = layer.get_config(), layer_kind(layer)
     activation = ACTIVATIONS.get(config.get("activation", "linear"))
     if config.get("data_format", "channels_last") != "channels_last" or activation is None:
         return None
-    if isinstance(layer, keras.layers.Conv2D) and type(layer) is keras.layers.Conv2D:
-        (rows, columns), (stride, column_stride) = config["kernel_size"], config["strides"]
-        if rows != columns or stride != column_stride or config["dilation_rate"] != (1, 1) or config["groups"] != 1:
+    if kind == "conv":
+        size, stride = _square(config["kernel_size"]), _square(config["strides"])
+        if None in (size, stride) or config["dilation_rate"] != (1, 1) or config["groups"] != 1:
             return None
-        kernel = layer.kernel.numpy()
-        bias = layer.bias.numpy() if layer.use_bias else np.float32(0)
+        kernel, bias = _weights(layer)
         padding = config["padding"].upper()
         return lambda x: activation(conv2d(x, kernel, stride, padding) + bias)
-    if isinstance(layer, keras.layers.MaxPooling2D):
-        (size, column_size), (stride, column_stride) = config["pool_size"], config["strides"]
-        if size != column_size or stride != column_stride:
-            return None
+    if kind == "pool":
+        size, stride = _square(config["pool_size"]), _square(config["strides"])
         padding = config["padding"].upper()
-        return lambda x: max_pool(x, size, stride, padding)
-    if isinstance(layer, keras.layers.Flatten):
-        return lambda x: x.reshape(1, -1)
-    if isinstance(layer, keras.layers.Dense) and type(layer) is keras.layers.Dense:
-        kernel = layer.kernel.numpy()
-        bias = layer.bias.numpy() if layer.use_bias else np.float32(0)
+        return None if None in (size, stride) else lambda x: max_pool(x, size, stride, padding)
+    if kind == "dense":
+        kernel, bias = _weights(layer)
         return lambda x: activation(x @ kernel + bias)
-    if isinstance(layer, keras.layers.Dropout):
-        return lambda x: x
-    return None
+    return {"flatten": lambda x: x.reshape(1, -1), "dropout": lambda x: x}.get(kind)
 
 
 class ModelProbe:
@@ -213,23 +239,22 @@ class ModelProbe:
     Why numpy and not one multi-output Keras model: Streamlit calls ``keras.backend.clear_session()`` after every
     run, and a Keras call after that took 24 ms median here (eager or ``tf.function``), the whole per-stroke
     budget; numpy with the same weights gives the same numbers (to float32 rounding; a test checks this against
-    Keras). Models made by this app's trainer always qualify; any other is refused with a ValueError.
+    Keras). Models made by this app's trainer always qualify; any other is refused with an ``UnreadableModel``.
     """
 
     def __init__(self, model) -> None:
         expected = (None, 28, 28, 1)
         if tuple(model.input_shape) != expected:
-            raise ValueError(f"This model expects inputs of shape {tuple(model.input_shape)}, not MNIST's "
-                             f"{expected}: it was not trained on 28x28 digits.")
+            raise UnreadableModel("draw.error.model_input", shape=tuple(model.input_shape), expected=expected)
         self.model = model
         self.layer_names = tuple(layer.name for layer in model.layers)
         layers = [numpy_layer(layer) for layer in model.layers]
         unknown = [layer for layer, numpy_version in zip(model.layers, layers) if numpy_version is None]
         if unknown:
-            raise ValueError(f"This model has a layer the Draw page cannot read: {unknown[0].name} "
-                             f"({type(unknown[0]).__name__}). It reads models trained on the Train page: square "
-                             "conv and max-pool layers, flatten, dense and dropout, with ReLU or no activation.")
+            raise UnreadableModel("draw.error.model_layer", name=unknown[0].name, kind=type(unknown[0]).__name__)
         self.numpy_layers: tuple[Layer, ...] = tuple(layers)
+        kinds = [layer_kind(layer) for layer in model.layers]
+        self.layer_kinds = tuple(kinds[:-1]) + ((LOGITS,) if kinds[-1] == "dense" else kinds[-1:])
 
     def __repr__(self) -> str:
         return f"ModelProbe({self.model.name}: {', '.join(self.layer_names)})"
@@ -246,4 +271,5 @@ class ModelProbe:
         for name, layer in zip(self.layer_names, self.numpy_layers):
             batch = layer(batch)
             activations[name] = batch[0]
-        return ModelReading(activations, softmax(activations[self.layer_names[-1]]))
+        probabilities = softmax(activations[self.layer_names[-1]])
+        return ModelReading(activations, probabilities, dict(zip(self.layer_names, self.layer_kinds)))

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnnlib.text import t
+
 MNIST_SIZE = 28
 DIGIT_BOX = 20  # MNIST fits each digit into 20x20, leaving a 4-pixel margin for centring by mass
 CENTRE = MNIST_SIZE // 2  # 14: where MNIST's own digits have their centre of mass (mean 13.98, 14.01 over 500)
-INK_THRESHOLD = 0.2  # ink fraction that counts towards the bounding box (ignores faint halos and paper grain)
+INK_THRESHOLD = 0.2  # ink fraction that counts as ink: the bounding box, the count (ignores faint halos, grain)
 MIN_CONTRAST = 0.15  # an image whose ink is fainter than this is treated as blank
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs before decoding them
+MAX_UPLOAD_MEGAPIXELS = 40  # refuse decompression bombs before decoding them
 WORKING_SIDE = 1024  # big photos are shrunk to this before finding the digit (the result is 28x28 anyway)
 
 
@@ -64,7 +66,7 @@ def ink_image(pixels: np.ndarray) -> np.ndarray | None:
     """
     pixels = np.asarray(pixels)
     if pixels.ndim not in (2, 3) or min(pixels.shape[:2]) < 1:
-        raise ValueError(f"Expected an image of shape (H, W), (H, W, 3) or (H, W, 4); got {pixels.shape}.")
+        raise ValueError(t("draw.error.image_shape", shape=pixels.shape))
     scale = 255.0 if pixels.dtype == np.uint8 else 1.0
     pixels = pixels.astype(np.float32) / scale
     if pixels.ndim == 2:
@@ -92,6 +94,11 @@ def ink_image(pixels: np.ndarray) -> np.ndarray | None:
 def _border(values: np.ndarray) -> np.ndarray:
     """The outermost ring of pixels of a 2-D array."""
     return np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
+
+
+def ink_pixels(image: np.ndarray) -> int:
+    """How many pixels hold at least ``INK_THRESHOLD`` ink. Example: full MNIST's ``x_train[0] / 255`` (a 5) has 134."""
+    return int(np.count_nonzero(np.asarray(image) >= INK_THRESHOLD))
 
 
 def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
@@ -132,16 +139,15 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
 def uploaded_image_to_mnist(data: bytes) -> PreparedDigit | None:
     """A PNG or JPEG file's bytes through MNIST's recipe; ValueError for a file that is not one or is too big."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"The file is {len(data) / 1e6:.1f} MB; pictures up to {MAX_UPLOAD_BYTES // 2**20} MB "
-                         "are accepted.")
+        raise ValueError(t("draw.error.upload_size", megabytes=len(data) / 1e6, limit=MAX_UPLOAD_BYTES // 2**20))
     try:
         with Image.open(io.BytesIO(data)) as picture:
-            if picture.width * picture.height > MAX_UPLOAD_PIXELS:
-                raise ValueError(f"The picture is {picture.width}x{picture.height} pixels; that is too many to "
-                                 "process (up to 40 megapixels).")
+            if picture.width * picture.height > MAX_UPLOAD_MEGAPIXELS * 1_000_000:
+                raise ValueError(t("draw.error.upload_pixels", width=picture.width, height=picture.height,
+                                   limit=MAX_UPLOAD_MEGAPIXELS))
             picture = ImageOps.exif_transpose(picture)  # phone photos store their rotation in EXIF
             picture.thumbnail((WORKING_SIDE, WORKING_SIDE))
             pixels = np.asarray(picture.convert("RGBA"))
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
-        raise ValueError("The file is not a picture that can be read: upload a PNG or JPEG image.") from error
+        raise ValueError(t("draw.error.upload_unreadable")) from error
     return prepare_digit(pixels)

@@ -31,7 +31,7 @@ def draw_page(models_folder: Path, monkeypatch) -> AppTest:
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
     at.switch_page("pages/draw_digit.py").run()
     assert not at.exception
-    at.segmented_control(key="draw_source").set_value("MNIST sample").run()
+    at.segmented_control(key="draw_source").set_value("sample").run()
     assert not at.exception
     return at
 
@@ -68,9 +68,9 @@ def test_conv_controls_change_the_shapes(tmp_path, monkeypatch):
 def test_settings_survive_while_there_is_no_digit(tmp_path, monkeypatch):
     at = draw_page(tmp_path, monkeypatch)
     at.slider(key="draw_conv_stride").set_value(1).run()
-    at.segmented_control(key="draw_source").set_value("Upload a picture").run()  # no file: no conv controls
+    at.segmented_control(key="draw_source").set_value("upload").run()  # no file: no conv controls
     assert not at.get("plotly_chart")
-    at.segmented_control(key="draw_source").set_value("MNIST sample").run()
+    at.segmented_control(key="draw_source").set_value("sample").run()
     assert at.slider(key="draw_conv_stride").value == 1
 
 
@@ -83,7 +83,7 @@ def test_trained_model_predicts_and_lends_its_filters(tiny_model, monkeypatch):
     for layer in ("conv1", "pool1", "conv2", "pool2", "flatten", "dense1", "dense2", "logits"):
         assert f"**{layer}**" in text
     assert "**conv2** `(1, 14, 14, 8)`" in text
-    at.radio(key="draw_filter_source").set_value("Trained conv1").run()
+    at.radio(key="draw_filter_source").set_value("trained").run()
     assert any(f"of the model **{TINY_MODEL}**" in caption.value for caption in at.caption)
 
 

@@ -1,50 +1,168 @@
-"""The Draw a digit page's figures: filters, feature maps, probabilities and a dense layer's units."""
+"""The Draw a digit page's figures: the digit, the filters, the feature maps, a trained network's answer and layers.
+
+The page redraws about a dozen figures on every stroke, so they are built as plain dicts and handed to plotly
+without its validation (``fast_figure``): validating one took 5-15 ms, building it this way takes well under one.
+The dicts are written out in full (explicit colour scales, nested fonts), and a test checks that each one equals
+what plotly's validation would make of it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
-from cnnlib.figures.grids import image_grid
+from cnnlib.features import ModelReading
+from cnnlib.figures.grids import GAP_PX, GRID_BACKGROUND, TITLE_PX
+from cnnlib.preprocess import PreparedDigit
+from cnnlib.text import t
 
-DRAW_FILTER_SCALE = "RdBu_r"  # weights are signed: red positive, blue negative, white 0
-DRAW_BAR_COLOR, DRAW_WINNER_COLOR = "#9aa5b1", "#d62728"
+# Spelled out as plotly's validation would: plotly.js's own "Greys" runs the other way, and it has no "RdBu_r".
+GREYS = plotly.colors.get_colorscale("Greys")  # as the tutorial's cmap='Greys': 0 is white, the maximum black
+SIGNED = [list(stop) for stop in go.Heatmap(colorscale="RdBu_r").colorscale]  # red positive, blue negative, white 0
+BAR_COLOR, WINNER_COLOR = "#9aa5b1", "#d62728"
+DIGIT_PX = 280  # the 28x28 digit, as wide as the canvas
+MAP_COLUMNS, MAP_TILE_PX = 8, 120  # filters, feature maps and pooled maps share these, so filter f sits above map f
+LAYER_COLUMNS, LAYER_TILE_PX = 16, 44  # a trained layer's 32 or 64 maps
+STEP_PX = 112  # each preparation step's picture
+NO_MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
+VALUE = "%{z:.3f}"  # the hovered cell's value, as plotly fills it in
 
 
-def draw_filter_grid(filters: np.ndarray, columns: int = 8, tile_px: int = 80) -> go.Figure:
-    """Filters ``(k, k, 1, F)`` as small signed heatmaps, "filter 0" .. "filter F-1", sharing one symmetric scale."""
+def fast_figure(spec: dict) -> go.Figure:
+    """A figure from a complete, valid dict, skipping plotly's validation (the slow part of building one)."""
+    return go.Figure(spec, _validate=False)
+
+
+def _tiles(images: np.ndarray, columns: int, band: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, H, W) in rows of ``columns``, each below ``band`` empty rows and left of ``gap`` empty columns
+    (NaN, none after the last column): the mosaic and, for every cell, the number of its image."""
+    count, height, width = images.shape
+    rows = -(-count // columns)
+    cells = np.full((rows * columns, band + height, width + gap), np.nan, np.float32)
+    cells[:count, band:, :width] = images
+    numbers = np.broadcast_to(np.arange(rows * columns, dtype=np.min_scalar_type(rows * columns))[:, None, None],
+                              cells.shape)
+
+    def arrange(per_image: np.ndarray) -> np.ndarray:
+        grid = per_image.reshape(rows, columns, band + height, width + gap).transpose(0, 2, 1, 3)
+        return grid.reshape(rows * (band + height), columns * (width + gap))[:, :-gap]
+
+    return arrange(cells), arrange(numbers)
+
+
+def mosaic_figure(images: np.ndarray, hover_key: str, titles: Sequence[str] | None = None, columns: int = MAP_COLUMNS,
+                  tile_px: int = MAP_TILE_PX, colorscale: list = GREYS, zmin: float | None = None,
+                  zmax: float | None = None) -> go.Figure:
+    """Same-sized images (N, H, W) as one heatmap sharing one colour scale, ``columns`` to a row, each ``tile_px``
+    wide with its title above; the sentence ``hover_key`` (its ``{number}`` and ``{value}`` filled in by plotly)
+    names a hovered cell.
+
+    Columns line up across mosaics with the same ``columns`` and ``tile_px`` (filter f above feature map f).
+    """
+    images = np.asarray(images, np.float32)
+    count, height, width = images.shape
+    columns = max(1, min(columns, count))
+    gap = max(1, round(GAP_PX * width / tile_px))  # in image pixels
+    cell_px = tile_px / (width + gap)  # screen pixels per image pixel
+    band = round(TITLE_PX / cell_px) if titles is not None else gap
+    mosaic, numbers = _tiles(images, columns, band, gap)
+    zmin = float(images.min()) if zmin is None else zmin
+    zmax = max(float(images.max()), zmin + 1e-6) if zmax is None else zmax  # all-zero maps: white, not grey
+    annotations = [{"x": (number % columns) * (width + gap) + (width - 1) / 2,
+                    "y": (number // columns) * (band + height) + band - 0.5, "text": title, "showarrow": False,
+                    "yanchor": "bottom", "font": {"size": 12}} for number, title in enumerate(titles or [])]
+    rows, wide = mosaic.shape
+    heatmap = {"type": "heatmap", "z": mosaic, "customdata": numbers, "colorscale": colorscale, "zmin": zmin,
+               "zmax": zmax, "showscale": False, "hoverongaps": False,
+               "hovertemplate": t(hover_key, number="%{customdata}", value=VALUE) + "<extra></extra>"}
+    # A shape, not plot_bgcolor (which Streamlit's chart theme overrides), shows the edges of a blank map.
+    background = {"type": "rect", "x0": -0.5, "x1": wide - 0.5, "y0": -0.5, "y1": rows - 0.5, "layer": "below",
+                  "fillcolor": GRID_BACKGROUND, "line": {"width": 0}}
+    layout = {"shapes": [background], "margin": NO_MARGIN, **({"annotations": annotations} if annotations else {}),
+              "width": round(wide * cell_px), "height": round(rows * cell_px),
+              "xaxis": {"visible": False, "range": [-0.5, wide - 0.5], "constrain": "domain"},
+              "yaxis": {"visible": False, "range": [rows - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain"}}
+    return fast_figure({"data": [heatmap], "layout": layout})
+
+
+def digit_figure(image: np.ndarray, description: str) -> go.Figure:
+    """The (28, 28) digit as MNIST sees it, in the tutorial's Greys from 0 (white) to 1 (black)."""
+    return mosaic_figure(image[None], "draw.figure.digit_hover", [t("draw.figure.digit_title",
+                         description=description)], columns=1, tile_px=DIGIT_PX, zmin=0.0, zmax=1.0)
+
+
+def filter_grid_figure(filters: np.ndarray) -> go.Figure:
+    """Filters (k, k, 1, F) as small signed heatmaps "filter 0" .. "filter F-1", sharing one symmetric scale."""
     maps = np.moveaxis(np.asarray(filters)[:, :, 0, :], -1, 0)  # (F, k, k)
     limit = float(np.abs(maps).max()) or 1.0
-    return image_grid(maps, [f"filter {f}" for f in range(len(maps))], columns=columns, colorscale=DRAW_FILTER_SCALE,
-                      zmin=-limit, zmax=limit, tile_px=tile_px, hover_name="filter")
+    titles = [t("draw.figure.filter_title", number=number) for number in range(len(maps))]
+    return mosaic_figure(maps, "draw.figure.filter_hover", titles, colorscale=SIGNED, zmin=-limit, zmax=limit)
 
 
-def draw_map_grid(maps: np.ndarray, name: str, columns: int = 8, tile_px: int = 80) -> go.Figure:
-    """Feature maps ``(F, H, W)`` as numbered pictures "``name`` f" in the tutorial's Greys, placed like the filters."""
-    return image_grid(maps, [f"{name} {f}" for f in range(len(maps))], columns=columns, tile_px=tile_px,
-                      hover_name=name)
+def map_grid_figure(maps: np.ndarray, step: str) -> go.Figure:
+    """Feature maps (F, H, W) of the ``step`` "conv" or "pool", numbered in Greys and placed like the filters."""
+    titles = [t(f"draw.figure.{step}_title", number=number) for number in range(len(maps))]
+    return mosaic_figure(maps, f"draw.figure.{step}_hover", titles)
 
 
-def draw_probability_bars(probabilities: np.ndarray) -> go.Figure:
+def layer_maps_figure(values: np.ndarray) -> go.Figure:
+    """A trained conv or pool layer's output (H, W, C) as a compact mosaic of its C maps (hover gives map number)."""
+    return mosaic_figure(np.moveaxis(values, -1, 0), "draw.figure.layer_hover", columns=LAYER_COLUMNS,
+                         tile_px=LAYER_TILE_PX)
+
+
+def probability_figure(probabilities: np.ndarray) -> go.Figure:
     """The ten softmax probabilities as bars, the predicted digit in red, each labelled in percent."""
     probabilities = np.asarray(probabilities)
     winner = int(np.argmax(probabilities))
-    colors = [DRAW_WINNER_COLOR if digit == winner else DRAW_BAR_COLOR for digit in range(len(probabilities))]
-    figure = go.Figure(go.Bar(x=[str(d) for d in range(len(probabilities))], y=probabilities, marker_color=colors,
-                              text=[f"{p:.0%}" for p in probabilities], textposition="outside",
-                              hovertemplate="digit %{x}: %{y:.4f}<extra></extra>"))
-    figure.update_layout(height=240, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(title="digit", type="category"),
-                         yaxis=dict(title="probability", range=[0, 1.15], tickformat=".0%"))
-    return figure
+    bars = {"type": "bar", "x": [str(digit) for digit in range(len(probabilities))], "y": probabilities,
+            "marker": {"color": [WINNER_COLOR if digit == winner else BAR_COLOR for digit in range(len(probabilities))]},
+            "text": [f"{probability:.0%}" for probability in probabilities], "textposition": "outside",
+            "hovertemplate": t("draw.figure.probability_hover", digit="%{x}", value="%{y:.4f}") + "<extra></extra>"}
+    layout = {"height": 240, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+              "xaxis": {"title": {"text": t("draw.figure.digit_axis")}, "type": "category"},
+              "yaxis": {"title": {"text": t("draw.figure.probability_axis")}, "range": [0, 1.15], "tickformat": ".0%"}}
+    return fast_figure({"data": [bars], "layout": layout})
 
 
-def draw_unit_bars(values: np.ndarray, highlight: int | None = None, height: int = 120) -> go.Figure:
+def unit_bars_figure(values: np.ndarray, highlight: int | None = None, height: int = 120) -> go.Figure:
     """A dense layer's outputs as a strip of bars, one per unit (``highlight`` in red), hover giving unit and value."""
     values = np.asarray(values)
-    colors = [DRAW_WINNER_COLOR if unit == highlight else DRAW_BAR_COLOR for unit in range(len(values))]
-    figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=colors, marker_line_width=0,
-                              hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
+    colors = [WINNER_COLOR if unit == highlight else BAR_COLOR for unit in range(len(values))]
+    bars = {"type": "bar", "x": np.arange(len(values)), "y": values, "marker": {"color": colors, "line": {"width": 0}},
+            "hovertemplate": t("draw.figure.unit_hover", unit="%{x}", value="%{y:.3f}") + "<extra></extra>"}
     few = len(values) <= 32
-    figure.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), bargap=0.05,
-                         xaxis=dict(title=None, showticklabels=few, dtick=1 if few else None), yaxis=dict(title=None))
-    return figure
+    xaxis = {"showticklabels": few, **({"dtick": 1} if few else {})}
+    layout = {"height": height, "margin": NO_MARGIN, "bargap": 0.05, "xaxis": xaxis}
+    return fast_figure({"data": [bars], "layout": layout})
+
+
+def layer_figure(reading: ModelReading, name: str) -> go.Figure | None:
+    """One layer's output for the page: maps as a mosaic, units as bars (the predicted logit in red); None for
+    flatten and dropout, which the page describes in a line."""
+    values, kind = reading.activations[name], reading.kinds[name]
+    if kind in ("flatten", "dropout"):
+        return None
+    if values.ndim == 3:
+        return layer_maps_figure(values)
+    return unit_bars_figure(values, reading.prediction if kind == "logits" else None)
+
+
+def step_picture(image: np.ndarray, size: int = STEP_PX) -> np.ndarray:
+    """A 0..1 white-on-black image padded square and scaled to ``size`` pixels with square pixels, dark ink on white."""
+    height, width = image.shape
+    side = max(height, width)
+    square = np.zeros((side, side), np.float32)
+    square[(side - height) // 2:(side - height) // 2 + height, (side - width) // 2:(side - width) // 2 + width] = image
+    nearest = np.arange(size) * side // size
+    return 1.0 - np.clip(square[np.ix_(nearest, nearest)], 0.0, 1.0)
+
+
+def preparation_pictures(prepared: PreparedDigit) -> list[np.ndarray]:
+    """MNIST's recipe in three pictures: the ink cropped to its box, fitted in 20x20, centred by mass in 28x28."""
+    top, left, bottom, right = prepared.box
+    return [step_picture(prepared.ink[top:bottom, left:right]), step_picture(prepared.fitted),
+            step_picture(prepared.image)]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlib.text import t
+
 PADDINGS = ("VALID", "SAME")
 
 TUTORIAL_IMAGE = np.arange(1, 10, dtype=np.float64).reshape(1, 3, 3, 1)  # (1, 3, 3, 1): 1..9
@@ -36,11 +38,6 @@ def _factor(value: float) -> str:
     return f"({text})" if value < 0 else text
 
 
-def _size_text(rows: int, columns: int) -> str:
-    """``3x3``."""
-    return f"{rows}x{columns}"
-
-
 @dataclass(frozen=True)
 class AxisPadding:
     """How one axis (height or width) is padded, and how many outputs it gives."""
@@ -56,16 +53,8 @@ class AxisPadding:
 
     def explain(self, axis: str) -> str:
         """The rule applied to these numbers, in one Markdown line; ``axis`` is "height" or "width"."""
-        first, last = ("top", "bottom") if axis == "height" else ("left", "right")
-        head = f"**{axis.capitalize()}** (input {self.size}, window {self.kernel}, stride {self.stride}):"
-        if self.padding == "VALID":
-            return (f"{head} VALID adds no padding; out = (in − k) // stride + 1 = ({self.size} − {self.kernel}) "
-                    f"// {self.stride} + 1 = **{self.out}**.")
-        return (f"{head} out = ceil(in / stride) = ceil({self.size} / {self.stride}) = **{self.out}**; "
-                f"pad_total = max((out − 1) × stride + k − in, 0) = max(({self.out} − 1) × {self.stride} + "
-                f"{self.kernel} − {self.size}, 0) = **{self.total}**; "
-                f"before = pad_total // 2 = **{self.before}** ({first}), "
-                f"after = pad_total − before = **{self.after}** ({last}).")
+        return t(f"toy.padding.{axis}_{self.padding.lower()}", size=self.size, kernel=self.kernel, stride=self.stride,
+                 out=self.out, total=self.total, before=self.before, after=self.after)
 
 
 def axis_padding(size: int, kernel: int, stride: int, padding: str) -> AxisPadding:
@@ -132,49 +121,51 @@ class Trace:
 
 
 def _pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int]:
-    """An int or a pair as ``(rows, columns)`` of whole numbers ≥ 1, or a ValueError naming ``name``."""
+    """An int or a pair as ``(rows, columns)`` of whole numbers ≥ 1, or a ValueError; ``name`` is "strides" or
+    "pool_size"."""
     pair = (value, value) if np.isscalar(value) else tuple(value)
     if len(pair) != 2:
-        raise ValueError(f"The {name} must be one number or two (rows, columns); got {value!r}.")
+        raise ValueError(t(f"toy.error.{name}.count", value=value))
     for item in pair:
         if not isinstance(item, (int, float, np.integer, np.floating)) or isinstance(item, bool) \
                 or not float(item).is_integer() or item < 1:
-            raise ValueError(f"The {name} must be whole numbers of at least 1; got {value!r}.")
+            raise ValueError(t(f"toy.error.{name}.whole", value=value))
     return int(pair[0]), int(pair[1])
 
 
-def _numbers(array, name: str, shape_text: str, ndim: int = 4) -> np.ndarray:
-    """``array`` as float64 with ``ndim`` axes, all finite and every axis at least 1, or a ValueError."""
+def _numbers(array, name: str) -> np.ndarray:
+    """``array`` as float64 with 4 axes, all finite and every axis at least 1, or a ValueError; ``name`` is "image",
+    "input" or "filters"."""
     try:
         numbers = np.asarray(array, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"The {name} must contain only numbers.") from None
-    if numbers.ndim != ndim:
-        raise ValueError(f"The {name} must have shape {shape_text}; got shape {numbers.shape}.")
+        raise ValueError(t(f"toy.error.{name}.numbers")) from None
+    if numbers.ndim != 4:
+        raise ValueError(t(f"toy.error.{name}.shape", shape=numbers.shape))
     if 0 in numbers.shape:
-        raise ValueError(f"The {name} must be at least 1 in every axis of {shape_text}; got shape {numbers.shape}.")
+        raise ValueError(t(f"toy.error.{name}.empty_axis", shape=numbers.shape))
     if not np.isfinite(numbers).all():
-        raise ValueError(f"The {name} has an empty cell or a value that is not a finite number; "
-                         "every cell needs a number.")
+        raise ValueError(t(f"toy.error.{name}.not_finite"))
     return numbers
 
 
 def _image(image, name: str = "image") -> np.ndarray:
-    """One NHWC image ``(1, H, W, C)`` as float64, or a ValueError."""
-    numbers = _numbers(image, name, "(1, height, width, channels)")
+    """One NHWC image ``(1, H, W, C)`` as float64, or a ValueError; ``name`` is "image" or "input"."""
+    numbers = _numbers(image, name)
     if numbers.shape[0] != 1:
-        raise ValueError(f"The {name} must hold exactly one image (first axis 1); got shape {numbers.shape}.")
+        raise ValueError(t(f"toy.error.{name}.one_image", shape=numbers.shape))
     return numbers
 
 
 def _paddings(height: int, width: int, kernel: tuple[int, int], strides: tuple[int, int], padding: str,
-              what: str, input_name: str) -> tuple[AxisPadding, AxisPadding]:
-    """Both axes' padding, or a ValueError when the window does not fit with VALID."""
+              too_big: str) -> tuple[AxisPadding, AxisPadding]:
+    """Both axes' padding, or a ValueError when the window does not fit with VALID; ``too_big`` names that error:
+    "filter_too_big" or "window_too_big"."""
     if padding not in PADDINGS:
-        raise ValueError(f"Padding must be 'VALID' or 'SAME'; got {padding!r}.")
+        raise ValueError(t("toy.error.padding", padding=padding))
     if padding == "VALID" and (kernel[0] > height or kernel[1] > width):
-        raise ValueError(f"With VALID padding a {_size_text(*kernel)} {what} does not fit a "
-                         f"{_size_text(height, width)} {input_name}.")
+        raise ValueError(t(f"toy.error.{too_big}", kernel_height=kernel[0], kernel_width=kernel[1], height=height,
+                           width=width))
     return axis_padding(height, kernel[0], strides[0], padding), axis_padding(width, kernel[1], strides[1], padding)
 
 
@@ -197,14 +188,12 @@ def conv2d(image, filters, strides=1, padding: str = "VALID") -> Trace:
     (kh, kw, C, F) -> output (1, out_h, out_w, F). Padding cells are 0. Example: the tutorial's numbers give
     ``1×1 + 2×1 + 4×1 + 5×1 = 12`` as the first step and ``[[12, 120, -12], [16, 160, -16]], ...`` as output."""
     x = _image(image)
-    weights = _numbers(filters, "filters", "(height, width, in_channels, filters)")
+    weights = _numbers(filters, "filters")
     kernel = (weights.shape[0], weights.shape[1])
     if weights.shape[2] != x.shape[3]:
-        raise ValueError(f"The image has {x.shape[3]} channel(s) but the filters expect {weights.shape[2]}: "
-                         "the third axis of the filters (height, width, in_channels, filters) must equal the "
-                         "image's channels.")
+        raise ValueError(t("toy.error.channels", image=x.shape[3], filters=weights.shape[2]))
     stride = _pair(strides, "strides")
-    paddings = _paddings(x.shape[1], x.shape[2], kernel, stride, padding, "filter", "image")
+    paddings = _paddings(x.shape[1], x.shape[2], kernel, stride, padding, "filter_too_big")
     padded, mask = _pad(x, paddings, 0.0)
     out_h, out_w, n_filters = paddings[0].out, paddings[1].out, weights.shape[3]
     output = np.zeros((1, out_h, out_w, n_filters))  # (1, out_h, out_w, F)
@@ -226,15 +215,21 @@ def conv2d(image, filters, strides=1, padding: str = "VALID") -> Trace:
     return Trace("conv", x, padded, mask, kernel, stride, paddings, output, tuple(steps), weights)
 
 
+def _max_expression(candidates: tuple[float, ...], total: float, ignored: int) -> str:
+    """A max-pool step's arithmetic: ``max(-16, -28) = -16 (2 padded cells ignored)``."""
+    key = "max" if not ignored else "max_ignored_one" if ignored == 1 else "max_ignored_many"
+    return t(f"toy.expression.{key}", candidates=", ".join(format_number(v) for v in candidates),
+             total=format_number(total), count=ignored)
+
+
 def max_pool(x, ksize=2, strides=2, padding: str = "VALID") -> Trace:
     """``tf.nn.max_pool2d`` for one image, keeping every window's candidates and winner. ``x`` (1, H, W, C) ->
     (1, out_h, out_w, C). Padding is never chosen (as if -inf), so negative maps stay negative. Example: pooling
     the tutorial's conv output 2x2, stride 1, SAME keeps -12 top left of the third map: max(-12, -16, -24, -28)."""
     values_in = _image(x, "input")
-    kernel = _pair(ksize, "pool size")
+    kernel = _pair(ksize, "pool_size")
     stride = _pair(strides, "strides")
-    paddings = _paddings(values_in.shape[1], values_in.shape[2], kernel, stride, padding, "pooling window",
-                         "input")
+    paddings = _paddings(values_in.shape[1], values_in.shape[2], kernel, stride, padding, "window_too_big")
     padded, mask = _pad(values_in, paddings, -np.inf)
     out_h, out_w, channels = paddings[0].out, paddings[1].out, values_in.shape[3]
     output = np.zeros((1, out_h, out_w, channels))  # (1, out_h, out_w, C)
@@ -250,11 +245,8 @@ def max_pool(x, ksize=2, strides=2, padding: str = "VALID") -> Trace:
                 winner = int(np.argmax(values))  # padding is -inf, so the winner is always a real cell
                 total = values[winner]
                 output[0, row, col, ch] = total
-                ignored = sum(padded_cells)
-                note = f" ({ignored} padded cell{'s' if ignored > 1 else ''} ignored)" if ignored else ""
-                expression = f"max({', '.join(format_number(v) for v in candidates)}) = {format_number(total)}{note}"
                 steps.append(PoolStep(row, col, ch, top, left, tuple(cells), values, padded_cells, total,
-                                      expression, candidates, winner))
+                                      _max_expression(candidates, total, sum(padded_cells)), candidates, winner))
     return Trace("max-pool", values_in, padded, mask, kernel, stride, paddings, output, tuple(steps))
 
 
@@ -280,7 +272,7 @@ def tensorflow_outputs(image, filters, conv_strides, conv_padding: str, pool_siz
 
     conv = tf.nn.conv2d(np.asarray(image, np.float32), np.asarray(filters, np.float32),
                         list(_pair(conv_strides, "strides")), conv_padding)
-    pool = tf.nn.max_pool2d(conv, list(_pair(pool_size, "pool size")), list(_pair(pool_strides, "strides")),
+    pool = tf.nn.max_pool2d(conv, list(_pair(pool_size, "pool_size")), list(_pair(pool_strides, "strides")),
                             pool_padding)
     return conv.numpy(), pool.numpy()
 
@@ -303,13 +295,12 @@ def tensorflow_code(image, filters, conv_strides, conv_padding: str, pool_size, 
     _, height, width, channels = image.shape
     kh, kw, _, n_filters = filters.shape
     lines = ["import numpy as np", "import tensorflow as tf", "",
-             f"image = np.zeros((1, {height}, {width}, {channels}), np.float32)  "
-             "# (images, height, width, channels)"]
+             f"image = np.zeros((1, {height}, {width}, {channels}), np.float32)  # {t('toy.code.image_axes')}"]
     for c in range(channels):
         prefix = f"image[0, :, :, {c}] = "
         lines.append(prefix + _grid_literal(image[0, :, :, c], len(prefix)))
     lines.append(f"filters = np.zeros(({kh}, {kw}, {channels}, {n_filters}), np.float32)  "
-                 "# (height, width, in_channels, filters)")
+                 f"# {t('toy.code.filter_axes')}")
     for f in range(n_filters):
         for c in range(channels):
             prefix = f"filters[:, :, {c}, {f}] = "

@@ -48,6 +48,11 @@ def test_tutorial_pool_keeps_negatives_because_padding_never_wins():
     assert [step.total for step in toy.padding_would_have_won(trace)] == [-16, -24, -28]
 
 
+def test_one_ignored_padded_cell_is_said_in_the_singular():
+    trace = toy.max_pool(np.array([1.0, 2.0, 3.0]).reshape(1, 1, 3, 1), (1, 2), (1, 2), "SAME")  # pads 1 right
+    assert [step.expression for step in trace.steps] == ["max(1, 2) = 2", "max(3) = 3 (1 padded cell ignored)"]
+
+
 @pytest.mark.parametrize(("size", "kernel", "stride", "expected"), [
     (2, 2, 1, (2, 1, 0, 1)),  # the tutorial's pool: the extra cell goes after (bottom/right)
     (3, 3, 1, (3, 2, 1, 1)),

@@ -118,6 +118,8 @@ def test_bad_input_shows_the_sentence_keeps_other_edits_and_restore_brings_the_t
     at.radio(key="toy_pool_padding").set_value("VALID").run()
     assert [error.value for error in at.error] == ["With VALID padding a 4x2 pooling window does not fit a 2x3 input."]
     assert chart(at, "toy_conv_result")  # the convolution is still shown
+    assert not at.exception and not at.code  # no TensorFlow code TensorFlow would refuse, and no traceback
+    assert [info.value for info in at.info] == ["Fix the max-pool settings first: TensorFlow would refuse them too."]
     at.button(key="toy_restore").click().run()
     assert not at.error and maps(chart(at, "toy_pool_result")) == TUTORIAL_POOL_MAPS
     assert at.number_input(key="toy_filter_height").value == 2

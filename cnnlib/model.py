@@ -13,34 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
-
-Init = Literal["tutorial", "he"]
-LAYER_NAMES = ("conv1", "pool1", "conv2", "pool2", "dense1", "dense2", "logits")
-
-
-@dataclass(frozen=True)
-class Hyperparameters:
-    """Everything that shapes one training run; defaults are the stable recipe measured here."""
-
-    epochs: int = 10  # the tutorial trains 50; 10 reach 0.97+ on the offline split
-    batch_size: int = 100  # as in the tutorial
-    learning_rate: float = 1e-3  # the tutorial's 0.01 kills some seeds
-    keep_prob: float = 0.75  # as in the tutorial; Keras's Dropout takes rate = 1 - keep_prob
-    conv1_filters: int = 32
-    conv2_filters: int = 64
-    dense_units: int = 256
-    init: Init = "he"  # "tutorial": conv filters and biases ~ N(0, 1), like tf.random_normal
-    seed: int = 0
-    lr_decay: Literal["none", "cosine"] = "none"  # "cosine": the trainer lowers the rate to 0 by the last batch
-
-    def to_dict(self) -> dict:
-        """Plain dict, for JSON beside a saved model."""
-        return asdict(self)
-
-
-TUTORIAL = Hyperparameters(epochs=50, learning_rate=0.01, keep_prob=0.75, init="tutorial")
+from cnnlib.training.config import Hyperparameters
 
 
 def build_model(hp: Hyperparameters = Hyperparameters(), steps_per_epoch: int = 1):
@@ -87,7 +60,7 @@ def _learning_rate(hp: Hyperparameters, steps_per_epoch: int):
     return hp.learning_rate
 
 
-def _conv_initializers(init: Init, seed: int) -> dict:
+def _conv_initializers(init: str, seed: int) -> dict:
     """Kernel and bias initialisers for the conv layers: the tutorial's N(0, 1) or He-normal with zero biases."""
     import keras
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnlib.files import write_atomically
+from cnnlib.text import t
 
 MODELS_DIR_ENV = "CNN_EXPLORER_MODELS_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -56,8 +57,7 @@ def _folder(directory: str | os.PathLike | None) -> Path:
 def check_name(name: str) -> str:
     """``name`` if it is a safe file stem (letters, digits, ``_.-``, up to 100), else a ValueError."""
     if not NAME_PATTERN.match(name) or name.endswith(MODEL_SUFFIX):
-        raise ValueError(f"{name!r} is not a valid model name: use letters, digits, '_', '.' or '-' "
-                         "(up to 100 characters, not starting with '.' or '-').")
+        raise ValueError(t("models.error.invalid_name", name=name))
     return name
 
 
@@ -104,18 +104,16 @@ def load_model(path: str | os.PathLike, compile: bool = False):
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"The model file {path.name} does not exist (was it deleted?).")
+        raise ValueError(t("models.error.missing_file", file=path.name))
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"The model file {path.name} could not be loaded: it is not a .keras archive "
-                         "(damaged, or not saved by Keras 3).")
+        raise ValueError(t("models.error.not_archive", file=path.name))
     import keras
 
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=compile)
     except Exception as error:  # Keras raises many types (ValueError, OSError, zipfile errors, TypeError)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"The model file {path.name} could not be loaded: it is damaged or not a Keras model "
-                         f"({first_line[:200]}).") from error
+        raise ValueError(t("models.error.damaged", file=path.name, reason=first_line[:200])) from error
 
 
 def delete_model(name: str, directory: str | os.PathLike | None = None) -> None:
@@ -133,7 +131,7 @@ def select_model(name: str, directory: str | os.PathLike | None = None) -> None:
     """Mark ``<name>`` as the model the Draw page uses (writes ``selected.txt``); ValueError if it does not exist."""
     folder = _folder(directory)
     if not (folder / f"{check_name(name)}{MODEL_SUFFIX}").is_file():
-        raise ValueError(f"There is no saved model named {name!r} in {folder}.")
+        raise ValueError(t("models.error.no_such_model", name=name, folder=folder))
     write_atomically(folder / SELECTED_FILE, lambda temporary: temporary.write_text(name + "\n", encoding="utf-8"))
 
 

@@ -1,7 +1,6 @@
-"""The trainer (in-process and as a child process), its progress events, Stop, the queue and the CLI."""
+"""The trainer (in-process and as a child process), Stop, the queue and the CLI."""
 
 import json
-import math
 import subprocess
 import sys
 import threading
@@ -14,12 +13,32 @@ import pytest
 from conftest import ROOT
 
 from cnnlib.data import load_mnist
-from cnnlib.model import Hyperparameters
-from cnnlib.progress import CHANCE_COST, Progress, RunRegistry, apply_event, diagnose, smoothed
-from cnnlib.train import TrainConfig, own_batch_cost, split_training_data
+from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig
+from cnnlib.training.progress import Event, RunState
+from cnnlib.training.runs import RunRegistry
+from cnnlib.training.sentences import ending_text
+from cnnlib.training.trainer import own_batch_cost, split_training_data, train
 
 TINY = Hyperparameters(epochs=2, batch_size=25, learning_rate=1e-3, keep_prob=0.75, init="he", seed=1,
                        lr_decay="cosine")
+CLI_TIMEOUT_S = 120
+
+
+@pytest.fixture
+def registry():
+    """A one-at-a-time registry whose runs all end with the test, passed or failed: no trainer outlives it."""
+    registry = RunRegistry(max_running=1)
+    yield registry
+    registry.shutdown()
+
+
+def wait_for_batches(run, count: int, timeout_s: float = 60) -> None:
+    """Block until ``run`` has trained ``count`` batches; fail with its message if it ends or takes too long."""
+    deadline = time.monotonic() + timeout_s
+    while run.snapshot().batches_done < count:
+        progress = run.snapshot()
+        assert time.monotonic() < deadline and not progress.finished, ending_text(progress)
+        time.sleep(0.1)
 
 
 def test_own_batch_cost_undoes_kerass_running_mean():
@@ -37,53 +56,9 @@ def test_split_holds_out_a_twelfth_for_validation():
     assert arrays.x_train.dtype == np.float32 and 0 <= arrays.x_train.min() and arrays.x_train.max() <= 1
 
 
-def test_apply_event_builds_the_snapshot_the_page_draws():
-    progress = Progress(state="running")
-    apply_event(progress, {"event": "started", "device": "CPU (2 threads)", "data_source": "offline",
-                           "data_description": "d", "train_count": 200, "validation_count": 18, "test_count": 1000,
-                           "epochs": 2, "batch_size": 100, "steps_per_epoch": 2})
-    for batch, (cost, t) in enumerate([(2.3, 0.5), (1.9, 0.6)], start=1):
-        apply_event(progress, {"event": "batch", "epoch": 1, "batch": batch, "cost": cost, "t": t})
-    apply_event(progress, {"event": "epoch", "epoch": 1, "cost": 2.1, "accuracy": 0.3, "val_cost": 1.8,
-                           "val_accuracy": 0.5, "seconds": 0.6, "images_per_second": 333.0})
-    assert (progress.device, progress.epoch, progress.batch) == ("CPU (2 threads)", 1, 2)
-    assert progress.batch_positions == [0.5, 1.0]
-    assert progress.images_per_second == pytest.approx(100 / 0.1)  # 1 batch of 100 in the 0.1 s between them
-    assert progress.fraction_done == 0.5 and progress.eta_s == pytest.approx(0.2)
-    assert progress.epoch_costs == [2.1] and progress.val_accuracies == [0.5] and progress.epoch_positions == [1.0]
-    apply_event(progress, {"event": "evaluated", "test_accuracy": 0.9, "confusion": np.eye(10).tolist(),
-                           "misclassified": [[3, 4, 9]], "misclassified_count": 1})
-    apply_event(progress, {"event": "finished", "summary": {}})
-    assert progress.state == "done" and progress.finished and progress.eta_s is None
-    assert progress.misclassified == [[3, 4, 9]]
-
-
-def test_smoothed_starts_at_the_first_cost_and_follows_the_trend():
-    assert smoothed([2.0, 2.0, 2.0]) == pytest.approx([2.0, 2.0, 2.0])
-    trend = smoothed([2.0, 1.0, 1.0, 1.0])
-    assert trend[0] == 2.0 and 1.0 < trend[-1] < trend[1] < 2.0
-
-
-def test_diagnose_spots_exploding_chance_and_dead_digits():
-    healthy = Progress(batch_costs=[2.3, 1.5, 1.0, 0.6, 0.4, 0.3], val_accuracies=[0.9])
-    assert diagnose(healthy) == []
-    exploding = Progress(batch_costs=[60.0, 55.0, 50.0, 48.0, 45.0])
-    assert diagnose(exploding)[0].kind == "exploding"
-    recovered = Progress(batch_costs=[60.0] * 5 + [1.0] * 200, val_accuracies=[0.6])
-    assert [d.kind for d in diagnose(recovered)] == ["exploded"]
-    chance = Progress(batch_costs=[CHANCE_COST] * 120, val_accuracies=[0.1])
-    assert [d.kind for d in diagnose(chance)] == ["chance"]
-    confusion = np.zeros((10, 10), int)
-    confusion[:, 8] = 100  # predicts 8 for everything
-    assert "never predicts 0, 1, 2, 3, 4, 5, 6, 7, 9" in diagnose(Progress(confusion=confusion.tolist()))[0].summary
-    assert diagnose(Progress(batch_costs=[2.0, math.nan]))[0].kind == "exploding"
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny in-process training: 300 offline digits, 2 epochs of 11 batches."""
-    from cnnlib.train import train
-
     events = []
     config = TrainConfig(hp=TINY, data_source="offline", train_limit=300, model_name="tiny",
                          models_directory=str(tmp_path_factory.mktemp("models")))
@@ -93,14 +68,26 @@ def trained(tmp_path_factory):
 
 def test_training_lowers_the_cost_and_reports_each_batchs_own_cost(trained):
     _, summary, events = trained
-    epochs = [e for e in events if e["event"] == "epoch"]
+    epochs = [e for e in events if e["event"] == Event.EPOCH]
     assert len(epochs) == 2 and epochs[1]["cost"] < epochs[0]["cost"]
-    batches = [e for e in events if e["event"] == "batch" and e["epoch"] == 1]
+    batches = [e for e in events if e["event"] == Event.BATCH and e["epoch"] == 1]
     assert len(batches) == 11  # 275 training digits (25 held out) in batches of 25
     # each batch's own cost averages back to Keras's epoch mean: they are the real per-batch costs
     assert np.mean([e["cost"] for e in batches]) == pytest.approx(epochs[0]["cost"], rel=1e-4)
     assert summary["epochs"] == 2 and 0 <= summary["test_accuracy"] <= 1
     assert summary["data_source"] == "offline" and summary["train_count"] == 275
+
+
+def test_events_are_plain_json_data_in_order(trained):
+    _, _, events = trained
+    kinds = [event["event"] for event in events]
+    assert kinds[0] == "started" and kinds[-4:] == ["evaluated", "saving", "saved", "finished"]
+    started = events[0]
+    assert started["device"]["kind"] in ("cpu", "gpu", "gpus")  # data the page words, not a sentence
+    assert json.loads(json.dumps(events[:3])) == events[:3]
+    epoch_ends = [event["t"] for event in events if event["event"] == Event.EPOCH]
+    last_batches = [event["t"] for event in events if event["event"] == Event.BATCH and event["batch"] == 11]
+    assert all(end >= batch for end, batch in zip(epoch_ends, last_batches))  # an epoch ends after its batches
 
 
 def test_cosine_decay_brings_the_learning_rate_down_to_zero(trained):
@@ -111,7 +98,7 @@ def test_cosine_decay_brings_the_learning_rate_down_to_zero(trained):
 
 def test_evaluation_counts_every_test_digit(trained):
     _, summary, events = trained
-    evaluated = next(e for e in events if e["event"] == "evaluated")
+    evaluated = next(e for e in events if e["event"] == Event.EVALUATED)
     confusion = np.array(evaluated["confusion"])
     assert confusion.shape == (10, 10) and confusion.sum() == 1000
     assert np.trace(confusion) / 1000 == pytest.approx(summary["test_accuracy"])
@@ -129,39 +116,35 @@ def test_saved_model_reloads_and_predicts_the_same(trained):
     metadata = read_metadata(path)
     assert path.name == "tiny.keras"
     assert metadata["test_accuracy"] == summary["test_accuracy"] and metadata["hyperparameters"]["batch_size"] == 25
+    assert metadata["hyperparameters"] == TINY.to_dict()
 
 
 def test_stop_mid_epoch_finishes_the_batch_and_saves(tmp_path):
-    from cnnlib.train import train
-
     stop = threading.Event()
     events = []
 
     def emit(event):
         events.append(event)
-        if event["event"] == "batch" and event["batch"] == 3:
+        if event["event"] == Event.BATCH and event["batch"] == 3:
             stop.set()
 
     config = TrainConfig(hp=replace(TINY, epochs=5), data_source="offline", train_limit=300, model_name="stopped",
                          models_directory=str(tmp_path))
     _, summary = train(config, emit, stop)
-    stopped = next(e for e in events if e["event"] == "stopped")
+    stopped = next(e for e in events if e["event"] == Event.STOPPED)
     assert (stopped["epoch"], stopped["batch"]) == (1, 3)
-    assert max(e["batch"] for e in events if e["event"] == "batch") == 3
+    assert max(e["batch"] for e in events if e["event"] == Event.BATCH) == 3
     assert summary["stopped_early"] and summary["epochs"] == 1
     assert (tmp_path / "stopped.keras").is_file()
 
 
-def test_child_process_stops_on_request_and_the_queue_waits(tmp_path, monkeypatch):
+def test_child_process_stops_on_request_and_the_queue_waits(tmp_path, monkeypatch, registry):
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
-    registry = RunRegistry(max_running=1)
-    long_run = registry.submit(TrainConfig(hp=replace(TINY, epochs=50), data_source="offline"), "long")
-    broken = registry.submit(TrainConfig(data_source="npz", npz_path=str(tmp_path / "missing.npz")), "broken")
-    assert broken.state == "queued" and registry.queue_position(broken) == 0
-    deadline = time.monotonic() + 60
-    while long_run.snapshot().batches_done < 2:
-        assert time.monotonic() < deadline and not long_run.snapshot().finished, long_run.snapshot().message
-        time.sleep(0.1)
+    long_run = registry.submit(TrainConfig(hp=replace(TINY, epochs=50), data_source="offline"))
+    broken = registry.submit(TrainConfig(data_source="npz", npz_path=str(tmp_path / "missing.npz")))
+    assert broken.state == RunState.QUEUED and registry.queue_position(broken) == 0
+    assert tuple(registry.queue_place(broken)) == (1, 1)  # the long run goes first; one trains at a time
+    wait_for_batches(long_run, 2)
     assert broken.state == "queued"
     long_run.stop()
     assert long_run.wait(timeout=60)
@@ -169,33 +152,61 @@ def test_child_process_stops_on_request_and_the_queue_waits(tmp_path, monkeypatc
     assert progress.state == "done" and progress.stopped_early and progress.epoch == 1
     assert progress.test_accuracy is not None and (tmp_path / f"{progress.model_name}.keras").is_file()
     assert broken.wait(timeout=30)  # it started after the long run and failed with the child's own reason
-    assert broken.snapshot().state == "failed" and "no such file" in broken.snapshot().message
+    assert broken.snapshot().state == "failed" and "no such file" in ending_text(broken.snapshot())
 
 
-def test_a_queued_run_can_be_cancelled_and_never_starts():
-    registry = RunRegistry(max_running=1)
-    first = registry.submit(TrainConfig(hp=replace(TINY, epochs=50), data_source="offline"), "first")
-    second = registry.submit(TrainConfig(hp=TINY, data_source="offline"), "second")
+def test_a_queued_run_can_be_cancelled_and_never_starts(registry):
+    first = registry.submit(TrainConfig(hp=replace(TINY, epochs=50), data_source="offline"))
+    second = registry.submit(TrainConfig(hp=TINY, data_source="offline"))
     second.stop()
     progress = second.snapshot()
-    assert progress.state == "cancelled" and progress.finished and "Cancelled" in progress.message
+    assert progress.state == "cancelled" and progress.finished and "Cancelled" in ending_text(progress)
     first.stop()
     assert first.wait(timeout=60)
     assert second.snapshot().state == "cancelled" and registry.queue_position(second) == -1
 
 
+def test_shutdown_ends_every_run_and_saves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
+    registry = RunRegistry(max_running=1)
+    running = registry.submit(TrainConfig(hp=replace(TINY, epochs=50), data_source="offline"))
+    queued = registry.submit(TrainConfig(hp=TINY, data_source="offline"))
+    wait_for_batches(running, 1)
+    registry.shutdown()
+    assert running.snapshot().state == "failed" and queued.snapshot().state == "cancelled"
+    assert running._process.poll() is not None  # the child is gone, not left training
+    assert not list(tmp_path.glob("*.keras"))
+
+
+def run_cli(*arguments: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:
+    """``python -m cnnlib.train ARGUMENTS`` from the project root."""
+    return subprocess.run([sys.executable, "-m", "cnnlib.train", *arguments], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout)
+
+
 def test_cli_trains_and_prints_one_json_summary_last(tmp_path):
     out = tmp_path / "cli.keras"
-    result = subprocess.run([sys.executable, "-m", "cnnlib.train", "--epochs", "1", "--train-limit", "200",
-                             "--data", "offline", "--batch-size", "50", "--out", str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = run_cli("--epochs", "1", "--train-limit", "200", "--data", "offline", "--batch-size", "50",
+                     "--out", str(out))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("Training on ") and "per epoch." in lines[0]
     assert lines[-2].startswith("epoch   1  cost")
     summary = json.loads(lines[-1])
     assert {"test_accuracy", "epochs", "seconds", "images_per_second", "data_source", "model_path"} <= set(summary)
     assert summary["epochs"] == 1 and summary["data_source"] == "offline" and summary["model_path"] == str(out)
     assert out.is_file() and out.with_suffix(".json").is_file()
+
+
+def test_cli_preset_sets_the_recipe_and_options_override_it(tmp_path):
+    out = tmp_path / "tutorial.keras"
+    result = run_cli("--preset", "tutorial", "--epochs", "1", "--train-limit", "200", "--data", "offline",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    recipe = json.loads(out.with_suffix(".json").read_text())["hyperparameters"]
+    assert recipe == replace(PRESETS[Preset.TUTORIAL], epochs=1).to_dict()
+    assert (recipe["init"], recipe["learning_rate"], recipe["batch_size"], recipe["lr_decay"]) == ("tutorial", 0.01,
+                                                                                                    100, "none")
 
 
 @pytest.mark.parametrize("arguments, reason", [
@@ -204,9 +215,10 @@ def test_cli_trains_and_prints_one_json_summary_last(tmp_path):
     (["--init", "zeros"], "invalid choice"),
     (["--epochs", "many"], "invalid int value"),
     (["--out", "model.h5"], "--out must end in .keras"),
+    (["--preset", "best"], "invalid choice"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
 ])
 def test_cli_rejects_bad_arguments_with_exit_code_2_and_one_line(arguments, reason):
-    result = subprocess.run([sys.executable, "-m", "cnnlib.train", *arguments], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60)
+    result = run_cli(*arguments, timeout=60)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and reason in result.stderr

@@ -7,17 +7,34 @@ from conftest import APP_PATH, keyed_button, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
 
 from cnnlib.models_store import delete_model, list_models, save_model
+from cnnlib.training.runs import shutdown_all
 
 RUN_TIMEOUT_S = 90
 
 
 @pytest.fixture
 def train_page(tmp_path, monkeypatch):
+    """The Train page in AppTest, saving into a temporary folder; every run it starts ends with the test."""
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
     at.switch_page("pages/train.py").run()
     assert not at.exception
-    return at
+    yield at
+    shutdown_all()
+
+
+@pytest.fixture
+def new_models_removed(page, models_dir):
+    """The browser test's server saves into the shared models folder: stop its run and remove what it saved."""
+    before = {model.name for model in list_models(models_dir)}
+    yield before
+    stop = keyed_button(page, "train_stop")
+    if stop.count() and stop.is_enabled():  # the test failed while training: stop, so the trainer exits
+        stop.click()
+        page.get_by_text("Stopped by you", exact=False).wait_for(timeout=60_000)
+    for model in list_models(models_dir):
+        if model.name not in before:
+            delete_model(model.name, models_dir)
 
 
 def test_presets_set_every_hyperparameter(train_page):
@@ -67,8 +84,8 @@ BATCH_POINTS_JS = """() => {
 
 
 @pytest.mark.browser
-def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir):
-    before = {model.name for model in list_models(models_dir)}
+def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir, new_models_removed):
+    before = new_models_removed
     open_app_page(page, app_url, "train")
     keyed_button(page, "train_start").click()
     page.wait_for_function(BATCH_POINTS_JS, timeout=90_000)  # the child process has trained its first batches
@@ -81,8 +98,7 @@ def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir):
     wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     saved = [model.name for model in list_models(models_dir) if model.name not in before]
-    assert len(saved) == 1, "Stop should save what was learned"
-    delete_model(saved[0], models_dir)  # leave the shared models folder as the Draw page's tests expect it
+    assert len(saved) == 1, "Stop should save what was learned"  # new_models_removed deletes it afterwards
 
 
 def test_choices_survive_a_visit_to_another_page(train_page):

@@ -8,77 +8,87 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-TRAIN_MAX_POINTS = 2000  # per-batch points sent to the browser each second; longer runs show every k-th batch
-TRAIN_COLORS = plotly.colors.qualitative.Plotly
+from cnnlib.figures.grids import image_grid
+from cnnlib.text import t
+from cnnlib.training.progress import CHANCE_COST, Progress, smoothed
+
+MAX_POINTS = 2000  # per-batch points sent to the browser each second; longer runs show every k-th batch
+RUN_COLORS = plotly.colors.qualitative.Plotly
 
 
-def _train_every_kth(values: Sequence[float], max_points: int) -> tuple[list[int], list[float]]:
-    """(indices, values) of every k-th value, k chosen so that at most ``max_points`` remain (the last kept)."""
+def every_kth(values: Sequence[float], max_points: int = MAX_POINTS) -> list[int]:
+    """Indices of every k-th value, k chosen so that at most ``max_points`` remain (the last one always kept)."""
     step = max(1, -(-len(values) // max_points))
-    indices = list(range(len(values) - 1, -1, -step))[::-1]
-    return indices, [values[i] for i in indices]
+    return list(range(len(values) - 1, -1, -step))[::-1]
 
 
-def _train_axes(figure: go.Figure, height: int) -> go.Figure:
+def _cost_axes(figure: go.Figure, height: int) -> go.Figure:
     """Cost on a log axis (so 60 and 0.05 both show), validation accuracy 0..1 on the right."""
     figure.update_layout(
         height=height, margin=dict(l=0, r=0, t=30, b=0), hovermode="x unified",
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-        xaxis=dict(title="epoch", rangemode="tozero"),
-        yaxis=dict(title="cost (cross-entropy, log scale)", type="log", dtick=1),
-        yaxis2=dict(title="validation accuracy", overlaying="y", side="right", range=[0, 1], dtick=0.1,
+        xaxis=dict(title=t("train.figure.epoch_axis"), rangemode="tozero"),
+        yaxis=dict(title=t("train.figure.cost_axis"), type="log", dtick=1),
+        yaxis2=dict(title=t("train.figure.validation"), overlaying="y", side="right", range=[0, 1], dtick=0.1,
                     showgrid=False, tickformat=".0%"),
     )
     return figure
 
 
-def train_cost_curve(positions: Sequence[float], costs: Sequence[float], smooth: Sequence[float],
-                     epoch_positions: Sequence[float], epoch_costs: Sequence[float],
-                     val_accuracies: Sequence[float | None], chance_cost: float, height: int = 420) -> go.Figure:
+def cost_curve_figure(progress: Progress, height: int = 420) -> go.Figure:
     """Each batch's cost faint, its smoothed trend bold, epoch means as markers, validation accuracy on the right."""
-    indices, thin_costs = _train_every_kth(costs, TRAIN_MAX_POINTS)
-    thin_positions = [positions[i] for i in indices]
-    shown = "" if len(indices) == len(costs) else f" (1 in {-(-len(costs) // TRAIN_MAX_POINTS)} shown)"
+    costs, positions, trend = progress.batch_costs, progress.batch_positions, smoothed(progress.batch_costs)
+    kept = every_kth(costs)
+    step = -(-len(costs) // MAX_POINTS)
+    batches = t("train.figure.each_batch") if len(kept) == len(costs) else t("train.figure.each_batch_thinned",
+                                                                              step=step)
+    x = [positions[i] for i in kept]
     figure = go.Figure([
-        go.Scatter(x=thin_positions, y=thin_costs, mode="lines", name=f"each batch{shown}",
+        go.Scatter(x=x, y=[costs[i] for i in kept], mode="lines", name=batches,
                    line=dict(color="rgba(31,119,180,0.25)", width=1)),
-        go.Scatter(x=thin_positions, y=[smooth[i] for i in indices], mode="lines", name="smoothed",
+        go.Scatter(x=x, y=[trend[i] for i in kept], mode="lines", name=t("train.figure.smoothed"),
                    line=dict(color="rgb(31,119,180)", width=3)),
-        go.Scatter(x=list(epoch_positions), y=list(epoch_costs), mode="markers", name="epoch mean",
-                   marker=dict(color="rgb(255,127,14)", size=10, symbol="diamond")),
-        go.Scatter(x=list(epoch_positions), y=list(val_accuracies), mode="lines+markers",
-                   name="validation accuracy", yaxis="y2", line=dict(color="rgb(44,160,44)", width=2)),
-        go.Scatter(x=[0, positions[-1] if positions else 1], y=[chance_cost, chance_cost],
-                   mode="lines", name=f"guessing (ln 10 = {chance_cost:.2f})",
-                   line=dict(color="grey", dash="dot", width=1), hoverinfo="skip"),
+        go.Scatter(x=progress.epoch_positions, y=progress.epoch_costs, mode="markers",
+                   name=t("train.figure.epoch_mean"), marker=dict(color="rgb(255,127,14)", size=10, symbol="diamond")),
+        go.Scatter(x=progress.epoch_positions, y=progress.val_accuracies, mode="lines+markers",
+                   name=t("train.figure.validation"), yaxis="y2", line=dict(color="rgb(44,160,44)", width=2)),
+        go.Scatter(x=[0, positions[-1] if positions else 1], y=[CHANCE_COST, CHANCE_COST], mode="lines",
+                   name=t("train.figure.guessing", chance=CHANCE_COST), line=dict(color="grey", dash="dot", width=1),
+                   hoverinfo="skip"),
     ])
-    return _train_axes(figure, height)
+    return _cost_axes(figure, height)
 
 
-def train_overlay(curves: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[float],
-                                         Sequence[float | None]]], height: int = 380) -> go.Figure:
-    """Several runs' smoothed costs (solid) and validation accuracies (dotted); each curve is
-    ``(label, batch positions, smoothed costs, epoch end positions, validation accuracies)``."""
+def runs_overlay_figure(runs: Sequence[tuple[str, Progress]], height: int = 380) -> go.Figure:
+    """Several runs' smoothed costs (solid) and validation accuracies (dotted), each run ``(label, progress)``."""
     figure = go.Figure()
-    for number, (label, positions, smooth, epoch_positions, val_accuracies) in enumerate(curves):
-        color = TRAIN_COLORS[number % len(TRAIN_COLORS)]
-        indices, thin_smooth = _train_every_kth(smooth, TRAIN_MAX_POINTS)
-        figure.add_trace(go.Scatter(x=[positions[i] for i in indices], y=thin_smooth, mode="lines",
-                                    name=f"{label}: cost", line=dict(color=color, width=2)))
-        figure.add_trace(go.Scatter(x=list(epoch_positions), y=list(val_accuracies),
-                                    mode="lines+markers", name=f"{label}: validation accuracy", yaxis="y2",
+    for number, (label, progress) in enumerate(runs):
+        color = RUN_COLORS[number % len(RUN_COLORS)]
+        trend, kept = smoothed(progress.batch_costs), every_kth(progress.batch_costs)
+        figure.add_trace(go.Scatter(x=[progress.batch_positions[i] for i in kept], y=[trend[i] for i in kept],
+                                    mode="lines", name=t("train.figure.run_cost", label=label),
+                                    line=dict(color=color, width=2)))
+        figure.add_trace(go.Scatter(x=progress.epoch_positions, y=progress.val_accuracies, mode="lines+markers",
+                                    name=t("train.figure.run_validation", label=label), yaxis="y2",
                                     line=dict(color=color, dash="dot")))
-    return _train_axes(figure, height)
+    return _cost_axes(figure, height)
 
 
-def train_confusion_heatmap(matrix: np.ndarray) -> go.Figure:
+def confusion_figure(matrix: np.ndarray) -> go.Figure:
     """The 10x10 confusion matrix: rows are the true digit, columns the predicted one, each cell a count."""
     matrix = np.asarray(matrix)
     digits = [str(d) for d in range(10)]
+    hover = t("train.figure.confusion_hover", true="%{y}", predicted="%{x}", count="%{z}") + "<extra></extra>"
     figure = go.Figure(go.Heatmap(z=matrix, x=digits, y=digits, text=matrix, texttemplate="%{text}",
-                                  colorscale="Blues", showscale=False,
-                                  hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+                                  colorscale="Blues", showscale=False, hovertemplate=hover))
     figure.update_layout(height=420, margin=dict(l=0, r=0, t=30, b=0),
-                         xaxis=dict(title="predicted digit", side="top", type="category"),
-                         yaxis=dict(title="true digit", autorange="reversed", type="category"))
+                         xaxis=dict(title=t("train.figure.predicted_axis"), side="top", type="category"),
+                         yaxis=dict(title=t("train.figure.true_axis"), autorange="reversed", type="category"))
     return figure
+
+
+def misclassified_figure(x_test: np.ndarray, misclassified: Sequence[Sequence[int]]) -> go.Figure:
+    """Misclassified test digits titled "true → predicted"; ``misclassified`` rows are (index, true, predicted)."""
+    titles = [f"{true} → {predicted}" for _, true, predicted in misclassified]
+    images = x_test[[index for index, _, _ in misclassified]]  # (N, 28, 28) uint8
+    return image_grid(images, titles, columns=10, zmin=0, zmax=255, tile_px=70)

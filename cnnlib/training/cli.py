@@ -1,0 +1,137 @@
+"""The trainer's command line, ``python -m cnnlib.train``.
+
+    python -m cnnlib.train --data offline                      # the app's default preset ("fast")
+    python -m cnnlib.train --preset tutorial --out models/tutorial.keras
+    python -m cnnlib.train --preset fast --epochs 3 --seed 1   # options override the preset's values
+
+prints one line per epoch and, last, one JSON line (test_accuracy, epochs, seconds, images_per_second,
+data_source, model_path). With ``--events`` it prints one JSON event per line instead and stops when it reads
+``stop`` (or end of file) on stdin: that is how the Train page runs it (see ``cnnlib.training.runs``).
+Every hyperparameter option comes from a field of ``Hyperparameters``; a bad argument exits with code 2 and one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from cnnlib.data import SOURCES
+from cnnlib.models_store import MODEL_SUFFIX, check_name
+from cnnlib.text import t
+from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, option_name,
+                                    specs)
+from cnnlib.training.progress import Event
+from cnnlib.training.runs import JsonLinesEmitter, stop_on_request
+from cnnlib.training.sentences import device_text
+from cnnlib.training.trainer import train
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def option_help(name: str, spec: Spec) -> str:
+    """An option's help: its sentence, then the tutorial's value (argparse reads ``%`` as a format, hence ``%%``)."""
+    sentence = t(spec.help_key)
+    if spec.tutorial is not None:
+        sentence = t("train.cli.with_tutorial_value", help=sentence, tutorial=spec.tutorial)
+    return sentence.replace("%", "%%")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's arguments: a preset, one option per hyperparameter (unset: the preset's value), data and output."""
+    parser = OneLineArgumentParser(prog="python -m cnnlib.train", description=t("train.cli.description"))
+    parser.add_argument("--preset", choices=list(Preset), default=DEFAULT_PRESET,
+                        help=t("train.cli.preset", default=DEFAULT_PRESET))
+    defaults = Hyperparameters()
+    for name, spec in specs().items():
+        parser.add_argument(option_name(name), type=type(getattr(defaults, name)), choices=spec.choices or None,
+                            help=option_help(name, spec))
+    parser.add_argument("--data", choices=SOURCES, default="auto", help=t("train.cli.data"))
+    parser.add_argument("--npz", help=t("train.cli.npz"))
+    parser.add_argument("--train-limit", type=int, help=t("train.cli.train_limit"))
+    parser.add_argument("--out", help=t("train.cli.out"))
+    parser.add_argument("--events", action="store_true", help=t("train.cli.events"))
+    return parser
+
+
+def range_problem(name: str, spec: Spec) -> str:
+    """The one sentence saying which values an option takes: ``--keep-prob must be in (0, 1]``."""
+    if spec.high is None:
+        return t("train.cli.at_least", option=option_name(name), low=spec.low)
+    key = "train.cli.in_open_range" if spec.low_open else "train.cli.in_range"
+    return t(key, option=option_name(name), low=spec.low, high=spec.high)
+
+
+def hyperparameters_from_args(args: argparse.Namespace) -> Hyperparameters:
+    """The preset's recipe with every option given on the command line put in; ValueError when one is out of range."""
+    given = {name: getattr(args, name) for name in specs() if getattr(args, name) is not None}
+    for name, value in given.items():
+        if not specs()[name].allows(value):
+            raise ValueError(range_problem(name, specs()[name]))
+    return replace(PRESETS[args.preset], **given)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """A TrainConfig from parsed arguments; ValueError with one sentence when a value is out of range."""
+    checks = [(args.train_limit is None or args.train_limit >= 2, t("train.cli.train_limit_too_small")),
+              (args.data != "npz" or args.npz or os.environ.get("CNN_EXPLORER_MNIST_NPZ"), t("train.cli.npz_needed")),
+              (not args.npz or Path(args.npz).is_file(), t("train.cli.npz_missing", path=args.npz)),
+              (not args.out or args.out.endswith(MODEL_SUFFIX), t("train.cli.out_suffix"))]
+    for ok, reason in checks:
+        if not ok:
+            raise ValueError(reason)
+    config = TrainConfig(hp=hyperparameters_from_args(args), data_source=args.data, npz_path=args.npz,
+                         train_limit=args.train_limit)
+    if args.out:
+        out = Path(args.out)
+        config = replace(config, model_name=check_name(out.stem), models_directory=str(out.parent))
+    return config
+
+
+def print_for_a_person(event: dict) -> None:
+    """One line per epoch (and a few others) for the command line; the summary JSON is printed by ``main``."""
+    kind = event["event"]
+    if kind == Event.STARTED:
+        print(t("train.cli.started", **event, device_text=device_text(event["device"])), flush=True)
+    elif kind == Event.EPOCH:
+        rate = t("train.cli.rate", rate=event["images_per_second"]) if event["images_per_second"] else ""
+        print(t("train.cli.epoch", **event, rate=rate), flush=True)
+    elif kind == Event.STOPPED:
+        print(t("train.cli.stopped", **event), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; 0 on success, 1 when training failed, 2 for bad arguments."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as error:
+        parser.error(str(error))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.events:
+        emit, stop_requested = JsonLinesEmitter(sys.stdout), stop_on_request(sys.stdin)
+    else:
+        emit, stop_requested = print_for_a_person, threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop_requested.set())  # Ctrl-C: finish the batch, save, report
+    try:
+        _, summary = train(config, emit, stop_requested)
+    except Exception as error:  # noqa: BLE001 - whatever broke, the page and the shell get one line
+        message = f"{type(error).__name__}: {error}".strip().splitlines()[0]
+        if args.events:
+            emit({"event": Event.FAILED, "message": message})
+        print(t("train.cli.failed", message=message), file=sys.stderr, flush=True)
+        return 1
+    if not args.events:
+        print(json.dumps(summary), flush=True)
+    return 0

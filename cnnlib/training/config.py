@@ -1,0 +1,160 @@
+"""What to train: every hyperparameter once, the presets, and one run's config.
+
+Each hyperparameter is one dataclass field whose ``Spec`` says which values are valid, what the tutorial used, how
+the Train page offers it and which catalogue entries name and explain it. The CLI's options, ``TrainConfig.to_args``,
+the JSON card beside a saved model and the page's widgets are all read from these fields.
+
+    Hyperparameters()            the app's default recipe, "Fast and stable" (preset ``fast``)
+    PRESETS[Preset.TUTORIAL]     the tutorial's recipe, made of every field's ``tutorial`` value
+    TrainConfig(hp, data_source="offline").to_args()   the CLI arguments that reproduce a run
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from cnnlib.models_store import MODEL_SUFFIX, models_dir
+
+SPEC = "spec"  # the metadata entry of a Hyperparameters field that holds its Spec
+TEXT_PREFIX = "train.hyperparameter"  # catalogue table of the hyperparameters' labels, help and options
+
+
+class Widget(StrEnum):
+    """How the Train page offers a hyperparameter: the name of the Streamlit widget."""
+
+    NUMBER = "number_input"  # over Spec.page_range
+    SLIDER = "slider"  # over Spec.page_range
+    OPTIONS = "select_slider"  # over Spec.offered
+    RADIO = "radio"  # one button per choice
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One hyperparameter's rules: its valid values, the tutorial's value, its widget and its catalogue entries."""
+
+    widget: Widget
+    tutorial: object = None  # the tutorial's value; None where the tutorial set none (the seed)
+    low: float | None = None  # smallest valid value (not itself valid when low_open)
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple = ()  # the only valid values (a radio's options)
+    offered: tuple = ()  # the values a select slider offers; the CLI takes any value in range
+    page_range: tuple[float, float, float] | None = None  # (min, max, step) of a number input or slider
+    text: str = ""  # catalogue table with ``label`` and ``help`` (and ``option.<choice>`` for a radio)
+
+    @property
+    def label_key(self) -> str:
+        """Catalogue key of the widget's label."""
+        return f"{self.text}.label"
+
+    @property
+    def help_key(self) -> str:
+        """Catalogue key of the help sentence (the widget's tooltip and the CLI option's help)."""
+        return f"{self.text}.help"
+
+    def option_key(self, choice: str) -> str:
+        """Catalogue key of one choice's words (a radio's option)."""
+        return f"{self.text}.option.{choice}"
+
+    def allows(self, value) -> bool:
+        """Whether ``value`` is valid: one of the choices, or inside the bounds."""
+        if self.choices:
+            return value in self.choices
+        above = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        return above and (self.high is None or value <= self.high)
+
+
+def hyperparameter(default, name: str, widget: Widget, **rules) -> dataclasses.Field:
+    """A Hyperparameters field: its default (the app's recipe) and its Spec, whose texts live under ``name``."""
+    return field(default=default, metadata={SPEC: Spec(widget, text=f"{TEXT_PREFIX}.{name}", **rules)})
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Everything that shapes one training run; the defaults are "Fast and stable", the stable recipe measured here."""
+
+    epochs: int = hyperparameter(10, "epochs", Widget.NUMBER, tutorial=50, low=1, page_range=(1, 500, 1))
+    batch_size: int = hyperparameter(50, "batch_size", Widget.OPTIONS, tutorial=100, low=1,
+                                     offered=(16, 32, 50, 64, 100, 128, 256, 512))
+    learning_rate: float = hyperparameter(1e-3, "learning_rate", Widget.OPTIONS, tutorial=0.01, low=0, high=1,
+                                          low_open=True, offered=(1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1))
+    keep_prob: float = hyperparameter(0.75, "keep_prob", Widget.SLIDER, tutorial=0.75, low=0, high=1,
+                                      low_open=True, page_range=(0.3, 1.0, 0.05))  # Keras's Dropout: 1 - keep_prob
+    conv1_filters: int = hyperparameter(32, "conv1_filters", Widget.OPTIONS, tutorial=32, low=1,
+                                        offered=(8, 16, 32, 64))
+    conv2_filters: int = hyperparameter(64, "conv2_filters", Widget.OPTIONS, tutorial=64, low=1,
+                                        offered=(16, 32, 64, 128))
+    dense_units: int = hyperparameter(256, "dense_units", Widget.OPTIONS, tutorial=256, low=1,
+                                      offered=(64, 128, 256, 512))
+    init: str = hyperparameter("he", "init", Widget.RADIO, tutorial="tutorial", choices=("tutorial", "he"))
+    seed: int = hyperparameter(0, "seed", Widget.NUMBER, low=0, high=2**31 - 1, page_range=(0, 2**31 - 1, 1))
+    lr_decay: str = hyperparameter("cosine", "lr_decay", Widget.RADIO, tutorial="none", choices=("none", "cosine"))
+
+    def to_dict(self) -> dict:
+        """Plain dict, for the JSON card beside a saved model."""
+        return asdict(self)
+
+
+def specs() -> dict[str, Spec]:
+    """Every hyperparameter's Spec by field name, in the fields' order."""
+    return {item.name: item.metadata[SPEC] for item in dataclasses.fields(Hyperparameters)}
+
+
+def tutorial_recipe() -> Hyperparameters:
+    """The tutorial's values where it set one (50 epochs, batch 100, Adam 0.01, N(0, 1) filters), else the default."""
+    return Hyperparameters(**{name: spec.tutorial for name, spec in specs().items() if spec.tutorial is not None})
+
+
+class Preset(StrEnum):
+    """The one-click recipes, by id; the labels people read are in the catalogue (``train.preset.<id>``)."""
+
+    TUTORIAL = "tutorial"
+    FAST = "fast"
+
+
+PRESETS = {Preset.TUTORIAL: tutorial_recipe(), Preset.FAST: Hyperparameters()}
+DEFAULT_PRESET = Preset.FAST  # the one the Train page opens with and the CLI trains without options
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: hyperparameters, where the digits come from, how many, and where the model goes."""
+
+    hp: Hyperparameters = field(default_factory=lambda: PRESETS[DEFAULT_PRESET])
+    data_source: str = "auto"
+    npz_path: str | None = None
+    train_limit: int | None = None  # the first N training digits (validation included); None: all
+    model_name: str | None = None  # None: a name from the recipe and the time
+    models_directory: str | None = None  # None: cnnlib.models_store.models_dir()
+
+    def to_args(self) -> list[str]:
+        """The command-line arguments that reproduce this config."""
+        args = [part for name, value in self.hp.to_dict().items() for part in (option_name(name), str(value))]
+        args += ["--data", self.data_source]
+        if self.npz_path:
+            args += ["--npz", self.npz_path]
+        if self.train_limit:
+            args += ["--train-limit", str(self.train_limit)]
+        if self.model_name or self.models_directory:
+            args += ["--out", str(self.output_path())]
+        return args
+
+    def output_path(self) -> Path:
+        """Where the model will be saved: ``<models dir>/<name>.keras``."""
+        directory = Path(self.models_directory) if self.models_directory else models_dir()
+        return directory / f"{self.model_name or default_model_name(self.hp)}{MODEL_SUFFIX}"
+
+
+def option_name(name: str) -> str:
+    """The CLI option of a hyperparameter: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def default_model_name(hp: Hyperparameters) -> str:
+    """A readable, unique-enough name, e.g. ``he-lr0.001-keep0.75-20261128-153012``."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{hp.init}-lr{hp.learning_rate:g}-keep{hp.keep_prob:g}-{stamp}"

@@ -1,0 +1,305 @@
+"""What the Train page knows about one run, folded from the trainer's events; pure: no processes, no threads.
+
+    progress = Progress(state=RunState.RUNNING)
+    apply_event(progress, {"event": "batch", "epoch": 1, "batch": 1, "cost": 2.3, "t": 0.4})
+    smoothed(progress.batch_costs)    # the bold trend of the cost curve
+    diagnose(progress)                # the tutorial recipe's failure signs, as data
+
+Events (``Event``), in order: ``started`` (device, data sizes, steps per epoch), ``batch`` (each batch's own cost),
+``epoch`` (mean cost, validation accuracy, images/s), maybe ``stopped`` (the answer to Stop), ``evaluating``,
+``evaluated`` (test accuracy with dropout off, confusion matrix, misclassified test digits), ``saving``, ``saved``,
+``finished``; or, at any point, ``failed``. Events and Progress hold numbers and names, never sentences:
+``cnnlib.training.sentences`` words them in the learner's language when the page shows them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+RATE_WINDOW_S = 3.0
+CHANCE_COST = math.log(10)  # cross-entropy of guessing each of 10 digits with probability 1/10: 2.30
+EXPLODING_COST = 4 * CHANCE_COST  # a healthy run starts near 2.30 and only goes down
+CHANCE_ACCURACY = 0.2
+MIN_COST = 1e-12  # a batch's recovered cost can round to 0 (or just below); logs need a floor
+
+
+class RunState(StrEnum):
+    """Where a run is: queued, then running (stopping once asked to stop), at last done or failed; or cancelled."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def training(self) -> bool:
+        """True while a trainer process works on the run."""
+        return self in (RunState.RUNNING, RunState.STOPPING)
+
+    @property
+    def finished(self) -> bool:
+        """True once the run is done, failed, or was cancelled before it started."""
+        return self in (RunState.DONE, RunState.FAILED, RunState.CANCELLED)
+
+
+class Phase(StrEnum):
+    """What a running trainer is busy with."""
+
+    WAITING = "waiting"
+    STARTING = "starting"  # importing TensorFlow, loading the digits
+    TRAINING = "training"
+    EVALUATING = "evaluating"
+    SAVING = "saving"
+    FINISHED = "finished"
+
+
+class Event(StrEnum):
+    """The kinds of event the trainer emits (the ``event`` entry of each)."""
+
+    STARTED = "started"
+    BATCH = "batch"
+    EPOCH = "epoch"
+    STOPPED = "stopped"
+    EVALUATING = "evaluating"
+    EVALUATED = "evaluated"
+    SAVING = "saving"
+    SAVED = "saved"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class Ending(StrEnum):
+    """Why a run ended without finishing; the words are ``train.ending.<name>`` in the catalogue."""
+
+    TRAINER_ERROR = "trainer_error"  # the trainer's own line (raw exception text) is in Progress.message
+    NO_ANSWER = "no_answer"  # it did not answer Stop, so it was terminated
+    SIGNAL = "signal"  # killed by signal -Progress.exit_code
+    EXIT_CODE = "exit_code"  # exited with Progress.exit_code, saying nothing
+    CANCELLED = "cancelled"  # cancelled while waiting in the queue
+
+
+@dataclass
+class Progress:
+    """What the page shows about one run; built from the trainer's events by ``apply_event``."""
+
+    state: RunState = RunState.QUEUED
+    phase: Phase = Phase.WAITING
+    ending: Ending | None = None  # set when the run failed or was cancelled
+    message: str = ""  # the trainer's own words about a failure
+    exit_code: int | None = None
+    device: dict = field(default_factory=dict)  # {"kind": "cpu", "threads": 2} or {"kind": "gpu", "name": ..., ...}
+    data_source: str = ""
+    train_count: int = 0
+    validation_count: int = 0
+    test_count: int = 0
+    epochs: int = 0
+    batch_size: int = 0
+    steps_per_epoch: int = 0
+    epoch: int = 0  # 1-based epoch in progress
+    batch: int = 0  # batches done in that epoch
+    batch_costs: list[float] = field(default_factory=list)  # each batch's own cost
+    batch_times: list[float] = field(default_factory=list)  # seconds since training began, per batch
+    epoch_costs: list[float] = field(default_factory=list)  # mean cost of each finished epoch
+    epoch_positions: list[float] = field(default_factory=list)  # where each epoch ended (a stopped one: early)
+    epoch_times: list[float] = field(default_factory=list)  # seconds since training began, at each epoch's end
+    val_accuracies: list[float] = field(default_factory=list)
+    images_per_second: float | None = None
+    started_at: float | None = None  # time.time() when the child was started
+    finished_at: float | None = None
+    stopped_early: bool = False
+    test_accuracy: float | None = None
+    confusion: list[list[int]] | None = None
+    misclassified: list[list[int]] = field(default_factory=list)  # [test index, true digit, predicted digit]
+    misclassified_count: int = 0
+    model_name: str = ""
+    model_path: str = ""
+
+    @property
+    def finished(self) -> bool:
+        """True once the run is done, failed, or was cancelled before it started."""
+        return self.state.finished
+
+    @property
+    def batches_done(self) -> int:
+        """Batches trained so far, over all epochs."""
+        return len(self.batch_costs)
+
+    @property
+    def batch_positions(self) -> list[float]:
+        """Each batch's place on an epoch axis: batch 37 of 37 in epoch 1 sits at 1.0."""
+        steps = max(self.steps_per_epoch, 1)
+        return [(index + 1) / steps for index in range(len(self.batch_costs))]
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the child was started (until it finished)."""
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.time()) - self.started_at
+
+    @property
+    def fraction_done(self) -> float:
+        """Share of all planned batches trained, 0..1."""
+        total = self.epochs * self.steps_per_epoch
+        return min(1.0, self.batches_done / total) if total else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds of training left at the current speed (validation not counted)."""
+        if not self.images_per_second or self.finished:
+            return None
+        batches_left = self.epochs * self.steps_per_epoch - self.batches_done
+        return batches_left * self.batch_size / self.images_per_second
+
+    def end(self, state: RunState, ending: Ending | None = None, message: str = "") -> None:
+        """Settle the run as ``state`` now, with why it ended when it did not finish."""
+        self.state, self.phase, self.finished_at = state, Phase.FINISHED, time.time()
+        self.ending, self.message = ending, message
+
+
+STARTED_FIELDS = ("device", "data_source", "train_count", "validation_count", "test_count", "epochs", "batch_size",
+                  "steps_per_epoch")
+
+
+def _started(progress: Progress, event: dict) -> None:
+    if progress.state != RunState.STOPPING:
+        progress.state = RunState.RUNNING
+    progress.phase = Phase.TRAINING
+    for name in STARTED_FIELDS:
+        setattr(progress, name, event[name])
+
+
+def _batch(progress: Progress, event: dict) -> None:
+    progress.epoch, progress.batch = event["epoch"], event["batch"]
+    progress.batch_costs.append(event["cost"])
+    progress.batch_times.append(event["t"])
+    progress.images_per_second = _recent_rate(progress) or progress.images_per_second
+
+
+def _epoch(progress: Progress, event: dict) -> None:
+    progress.epoch_positions.append(progress.batch_positions[-1] if progress.batch_costs else event["epoch"])
+    progress.epoch_costs.append(event["cost"])
+    progress.val_accuracies.append(event["val_accuracy"])
+    progress.epoch_times.append(event["t"])
+
+
+def _stopped(progress: Progress, event: dict) -> None:
+    progress.stopped_early, progress.state = True, RunState.STOPPING
+
+
+def _evaluated(progress: Progress, event: dict) -> None:
+    progress.test_accuracy, progress.confusion = event["test_accuracy"], event["confusion"]
+    progress.misclassified, progress.misclassified_count = event["misclassified"], event["misclassified_count"]
+
+
+def _saved(progress: Progress, event: dict) -> None:
+    progress.model_name, progress.model_path = event["model_name"], event["model_path"]
+
+
+EVENT_HANDLERS: dict[str, Callable[[Progress, dict], None]] = {
+    Event.STARTED: _started,
+    Event.BATCH: _batch,
+    Event.EPOCH: _epoch,
+    Event.STOPPED: _stopped,
+    Event.EVALUATING: lambda progress, _: setattr(progress, "phase", Phase.EVALUATING),
+    Event.EVALUATED: _evaluated,
+    Event.SAVING: lambda progress, _: setattr(progress, "phase", Phase.SAVING),
+    Event.SAVED: _saved,
+    Event.FINISHED: lambda progress, _: progress.end(RunState.DONE),
+    Event.FAILED: lambda progress, event: progress.end(RunState.FAILED, Ending.TRAINER_ERROR, event["message"]),
+}
+
+
+def apply_event(progress: Progress, event: dict) -> None:
+    """Fold one trainer event into ``progress``; events of unknown kinds are ignored."""
+    handler = EVENT_HANDLERS.get(event.get("event"))
+    if handler:
+        handler(progress, event)
+
+
+def _recent_rate(progress: Progress) -> float | None:
+    """Images per second over this epoch's last few seconds of batches (so validation pauses do not count)."""
+    this_epoch = progress.batch_times[-progress.batch:]
+    recent = [t for t in this_epoch if this_epoch[-1] - t <= RATE_WINDOW_S]
+    if len(recent) < 2 or recent[-1] <= recent[0]:
+        return None
+    return (len(recent) - 1) * progress.batch_size / (recent[-1] - recent[0])
+
+
+def smoothed(costs: list[float], weight: float = 0.9) -> list[float]:
+    """Bias-corrected exponential moving average of log(cost), back as a cost: a running geometric mean.
+
+    In log space the trend drawn on the log axis follows the batches instead of lagging for dozens of batches
+    behind an early cost of 500. ``smoothed([2, 2, 2]) == [2, 2, 2]``; the first value is always the first cost.
+    """
+    result, average = [], 0.0
+    for index, cost in enumerate(costs, start=1):
+        average = weight * average + (1 - weight) * math.log(max(cost, MIN_COST))
+        result.append(math.exp(average / (1 - weight**index)))
+    return result
+
+
+class Sign(StrEnum):
+    """The kinds of trouble ``diagnose`` finds, most serious first."""
+
+    EXPLODING = "exploding"  # the cost is huge now
+    EXPLODED = "exploded"  # it was huge earlier and came down
+    CHANCE = "chance"  # accuracy near 10%, or the cost stuck at ln 10
+    DEAD = "dead"  # some digits are never predicted
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One sign that a run is not learning well: its kind, the sentence that tells it (``train.diagnosis.<reason>``)
+    and the numbers that sentence needs."""
+
+    kind: Sign
+    reason: str
+    values: dict = field(default_factory=dict)
+
+
+def diagnose(progress: Progress) -> list[Diagnosis]:
+    """The tutorial recipe's failure signs in ``progress``, most serious first; empty while the run looks healthy."""
+    costs = progress.batch_costs
+    if any(not math.isfinite(cost) for cost in costs):
+        return [Diagnosis(Sign.EXPLODING, "diverged")]
+    findings = [_cost_sign(costs), _chance_sign(progress), _dead_sign(progress.confusion)]
+    return [finding for finding in findings if finding is not None]
+
+
+def _cost_sign(costs: list[float]) -> Diagnosis | None:
+    """Exploding (the trend is far above chance now) or exploded (three batches were, earlier)."""
+    trend = smoothed(costs)
+    if len(costs) >= 5 and trend[-1] > EXPLODING_COST:
+        return Diagnosis(Sign.EXPLODING, "exploding", {"cost": trend[-1], "times": trend[-1] / CHANCE_COST,
+                                                       "chance": CHANCE_COST})
+    if sum(cost > EXPLODING_COST for cost in costs) >= 3:
+        return Diagnosis(Sign.EXPLODED, "exploded", {"peak": max(costs), "times": max(costs) / CHANCE_COST,
+                                                     "chance": CHANCE_COST})
+    return None
+
+
+def _chance_sign(progress: Progress) -> Diagnosis | None:
+    """Validation accuracy no better than guessing, or the cost stuck at ln 10."""
+    accuracies, costs = progress.val_accuracies, progress.batch_costs
+    if accuracies and accuracies[-1] is not None and accuracies[-1] <= CHANCE_ACCURACY:
+        return Diagnosis(Sign.CHANCE, "chance_accuracy", {"accuracy": accuracies[-1], "epochs": len(accuracies)})
+    if len(costs) >= 100 and abs(sum(costs[-50:]) / 50 - CHANCE_COST) < 0.05:
+        return Diagnosis(Sign.CHANCE, "chance_cost", {"chance": CHANCE_COST})
+    return None
+
+
+def _dead_sign(confusion: list[list[int]] | None) -> Diagnosis | None:
+    """Digits the finished run never predicts (a column of the confusion matrix that is all zeros)."""
+    if confusion is None:
+        return None
+    never = tuple(digit for digit, count in enumerate(np.sum(confusion, axis=0)) if count == 0)
+    return Diagnosis(Sign.DEAD, "dead", {"digits": never}) if never else None

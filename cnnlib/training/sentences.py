@@ -1,0 +1,117 @@
+"""The words about training, made from data when they are shown, in the learner's language (``cnnlib.text.t``).
+
+    status_line(progress)   "Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s elapsed · about 40 s left"
+    run_label(2, hp)        "#2: he, lr 0.001 cosine, batch 50, keep 0.75"
+
+The trainer's events and ``Progress`` hold numbers and names only; every sentence the Train page, its figures and
+the CLI show about them comes from here or straight from the catalogue (``cnnlib/locales/<language>/train.toml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cnnlib.models_store import SavedModel
+from cnnlib.text import t
+from cnnlib.training.config import PRESETS, Hyperparameters, Preset
+from cnnlib.training.progress import Diagnosis, Ending, Phase, Progress, RunState
+from cnnlib.training.runs import QueuePlace
+from cnnlib.training.trainer import validation_count
+
+STATUS_SEPARATOR = " · "
+MODEL_COLUMNS = ("name", "used", "accuracy", "data", "epochs", "date")  # the Saved models table, left to right
+
+
+def preset_label(preset: Preset) -> str:
+    """A preset's button label: "As in the tutorial", "Fast and stable"."""
+    return t(f"train.preset.{preset}.label")
+
+
+def preset_caption(preset: Preset) -> str:
+    """What a preset sets, with its numbers, and what to expect of it."""
+    return t(f"train.preset.{preset}.caption", **PRESETS[preset].to_dict())
+
+
+def run_label(number: int, hp: Hyperparameters) -> str:
+    """A run's name in this session: its number and recipe, "#1: he, lr 0.001 cosine, batch 50, keep 0.75"."""
+    return t(f"train.run.label.{hp.lr_decay}", number=number, **hp.to_dict())
+
+
+def device_text(device: dict) -> str:
+    """Where training runs, from the trainer's device data: "CPU (2 threads)", "GPU (NVIDIA H200)"."""
+    return t(f"train.device.{device['kind']}", **device)
+
+
+def status_line(progress: Progress, place: QueuePlace = QueuePlace(0, 1)) -> str:
+    """One line: where the run is, how fast, how long to go; ``place`` says where a queued run waits."""
+    if progress.state == RunState.QUEUED:
+        return t("train.status.queued", ahead=place.ahead, max_running=place.max_running)
+    if progress.phase == Phase.STARTING:
+        return t("train.status.starting")
+    parts = [t("train.status.epoch", epoch=progress.epoch, epochs=progress.epochs),
+             t("train.status.batch", batch=progress.batch, steps=progress.steps_per_epoch,
+               batch_size=progress.batch_size)]
+    if progress.images_per_second:
+        parts.append(t("train.status.rate", rate=progress.images_per_second))
+    parts.append(t("train.status.elapsed", seconds=progress.elapsed_s))
+    if progress.eta_s is not None and progress.phase == Phase.TRAINING:
+        parts.append(t("train.status.left", seconds=progress.eta_s))
+    if progress.phase in (Phase.EVALUATING, Phase.SAVING):
+        parts.append(t(f"train.status.{progress.phase}"))
+    return STATUS_SEPARATOR.join(parts)
+
+
+def ending_text(progress: Progress) -> str:
+    """Why a run ended without finishing: the trainer's own words, or the app's for what it saw."""
+    if progress.ending == Ending.TRAINER_ERROR:
+        return progress.message
+    return t(f"train.ending.{progress.ending}", signal=-(progress.exit_code or 0), code=progress.exit_code)
+
+
+def source_label(source: str) -> str:
+    """A data source as the data selector offers it: "Offline subset: 4,000 training / 1,000 test digits, …"."""
+    return t(f"train.data.option.{source}")
+
+
+def data_caption(description: str, limit: int, test: int) -> str:
+    """The chosen digits: the source's description, then how many train, validate (a twelfth of ``limit``) and test."""
+    validation = validation_count(limit)
+    return t("train.data.caption", description=description, train=limit - validation, validation=validation,
+             test=test)
+
+
+def run_caption(label: str, progress: Progress) -> str:
+    """Which run this is, where it trains and on how many digits."""
+    return t("train.run.caption", label=label, device=device_text(progress.device), count=progress.train_count,
+             source=progress.data_source)
+
+
+def diagnosis_sentence(diagnosis: Diagnosis) -> str:
+    """One finding with its numbers: "The cost is 55.3, 24 times the 2.30 of guessing at random."."""
+    values = {name: ", ".join(map(str, value)) if isinstance(value, tuple) else value
+              for name, value in diagnosis.values.items()}
+    return t(f"train.diagnosis.reason.{diagnosis.reason}", **values)
+
+
+def diagnosis_warning(findings: Sequence[Diagnosis]) -> str:
+    """The warning for a failing run: the most serious sign as a title, every finding, then why it happens."""
+    return t("train.diagnosis.warning", title=t(f"train.diagnosis.title.{findings[0].kind}"),
+             findings=" ".join(map(diagnosis_sentence, findings)), why=t("train.diagnosis.why"))
+
+
+def result_metrics(progress: Progress) -> list[tuple[str, str]]:
+    """A finished run's numbers, each ``(label, value)``: test accuracy, epochs, time, misclassified digits."""
+    return [(t("train.results.accuracy"), f"{progress.test_accuracy:.2%}"),
+            (t("train.results.epochs"), f"{len(progress.epoch_costs)}"),
+            (t("train.results.time"), t("train.results.seconds", seconds=progress.elapsed_s)),
+            (t("train.results.misclassified"),
+             t("train.results.misclassified_value", count=progress.misclassified_count, total=progress.test_count))]
+
+
+def models_table(models: Sequence[SavedModel], chosen: SavedModel | None) -> list[dict]:
+    """The Saved models table: one row per model, columns named in the learner's language."""
+    names = [t(f"train.models.column.{column}") for column in MODEL_COLUMNS]
+    return [dict(zip(names, (model.name, "✓" if chosen and model.name == chosen.name else "",
+                             model.metadata.get("test_accuracy"), model.metadata.get("data_source"),
+                             model.metadata.get("epochs_completed"), model.metadata.get("date"))))
+            for model in models]

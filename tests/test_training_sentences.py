@@ -1,0 +1,85 @@
+"""The words about training: made from data at display time, the English exactly as the Train page shows it."""
+
+import time
+
+from cnnlib.models_store import SavedModel
+from cnnlib.training.config import PRESETS, Hyperparameters, Preset
+from cnnlib.training.progress import Ending, Phase, Progress, RunState
+from cnnlib.training.runs import QueuePlace
+from cnnlib.training.sentences import (device_text, ending_text, models_table, preset_caption, preset_label,
+                                       result_metrics, run_label, status_line)
+from cnnlib.training.widgets import (chosen_hyperparameters, option_text, widget_arguments, widget_key,
+                                     widget_values)
+
+
+def training(**changes) -> Progress:
+    """A run in its first epoch: batch 12 of 74, 1,520 images/s, started 21 s ago."""
+    progress = Progress(state=RunState.RUNNING, phase=Phase.TRAINING, epochs=10, batch_size=50, steps_per_epoch=74,
+                        epoch=3, batch=12, images_per_second=1520.0, started_at=time.time() - 21.2)
+    for name, value in changes.items():
+        setattr(progress, name, value)
+    return progress
+
+
+def test_status_line_says_where_the_run_is_how_fast_and_how_long_to_go():
+    progress = training(batch_costs=[1.0] * 160)
+    left = (740 - 160) * 50 / 1520
+    assert status_line(progress) == f"Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s elapsed · about {left:,.0f} s left"
+    assert status_line(training(phase=Phase.SAVING)) == ("Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s "
+                                                         "elapsed · saving the model…")
+    assert status_line(training(phase=Phase.STARTING)) == ("Starting TensorFlow and loading the digits in the "
+                                                           "trainer process…")
+    assert status_line(Progress(), QueuePlace(2, 1)) == (
+        "Waiting in the queue: 2 training(s) ahead of yours (at most 1 per server, so they do not slow each other "
+        "to a crawl). It starts by itself.")
+
+
+def test_endings_are_worded_when_shown():
+    assert ending_text(Progress(ending=Ending.TRAINER_ERROR, message="OSError: disk full")) == "OSError: disk full"
+    assert ending_text(Progress(ending=Ending.SIGNAL, exit_code=-9)) == ("The trainer was killed by signal 9 "
+                                                                         "(out of memory?).")
+    assert ending_text(Progress(ending=Ending.EXIT_CODE, exit_code=3)) == ("The trainer exited with code 3 without "
+                                                                           "saying why.")
+    assert ending_text(Progress(ending=Ending.NO_ANSWER)).startswith("The trainer did not answer Stop")
+    assert ending_text(Progress(ending=Ending.CANCELLED)) == "Cancelled while waiting in the queue."
+
+
+def test_presets_runs_and_devices_read_as_before():
+    assert [preset_label(preset) for preset in Preset] == ["As in the tutorial", "Fast and stable"]
+    assert preset_caption(Preset.TUTORIAL) == ("50 epochs, batch 100, Adam 0.01, keep 0.75, filters from N(0, 1). "
+                                               "Often stays at chance: see why.")
+    assert preset_caption(Preset.FAST) == ("10 epochs, batch 50, Adam 0.001 with cosine decay, keep 0.75, He-normal "
+                                           "filters: 0.97+ on the offline subset in well under a minute.")
+    assert run_label(1, PRESETS[Preset.FAST]) == "#1: he, lr 0.001 cosine, batch 50, keep 0.75"
+    assert run_label(2, PRESETS[Preset.TUTORIAL]) == "#2: tutorial, lr 0.01, batch 100, keep 0.75"
+    assert device_text({"kind": "gpus", "name": "H200", "count": 2}) == "2 GPUs (H200), MirroredStrategy"
+
+
+def test_widgets_come_from_the_fields_with_the_tutorials_values_marked():
+    epochs = widget_arguments("epochs")
+    assert (epochs["label"], epochs["min_value"], epochs["max_value"], epochs["step"]) == ("Epochs (tutorial: 50)",
+                                                                                          1, 500, 1)
+    batch = widget_arguments("batch_size")
+    assert batch["label"] == "Batch size" and 100 in batch["options"]
+    assert batch["format_func"](100) == "100 (tutorial)" and batch["format_func"](50) == "50"
+    assert widget_arguments("keep_prob")["label"] == "Dropout keep probability (tutorial: 0.75)"
+    assert widget_arguments("init")["horizontal"] and option_text("init", "tutorial") == (
+        "N(0, 1) filters and biases, as the tutorial's tf.random_normal (tutorial)")
+    assert option_text("lr_decay", "cosine") == "cosine decay to 0"
+    assert widget_arguments("seed")["help"] == "Initial weights, dropout masks and batch order."
+    values = widget_values(PRESETS[Preset.TUTORIAL])
+    assert values[widget_key("learning_rate")] == 0.01 and chosen_hyperparameters(values) == PRESETS[Preset.TUTORIAL]
+
+
+def test_result_metrics_and_the_models_table():
+    progress = Progress(test_accuracy=0.98765, epoch_costs=[1.0, 0.5], misclassified_count=12, test_count=1000,
+                        started_at=100.0, finished_at=134.4)
+    assert result_metrics(progress) == [("Test accuracy (dropout off)", "98.77%"), ("Epochs trained", "2"),
+                                        ("Time, with start-up", "34 s"), ("Misclassified", "12 of 1,000")]
+    models = [SavedModel("a", None, {"test_accuracy": 0.9, "data_source": "offline", "epochs_completed": 3,
+                                     "date": "2026-11-29"}), SavedModel("b", None)]
+    rows = models_table(models, models[1])
+    assert rows[0] == {"name": "a", "used by Draw": "", "test accuracy": 0.9, "data": "offline", "epochs": 3,
+                       "date": "2026-11-29"}
+    assert rows[1]["used by Draw"] == "✓"
+    assert Hyperparameters().to_dict() == chosen_hyperparameters(widget_values(Hyperparameters())).to_dict()

@@ -1,11 +1,12 @@
-"""Draw page latency: the server's work after one stroke, through the same cnnlib calls the page makes.
+"""Draw page latency: the server's work for one stroke, through the page's own calls.
 
-Per stroke: canvas_to_mnist on a 280x280 RGBA canvas, the tutorial's conv and max-pool (5 random 3x3 filters),
-every layer's activations of a trained-size model and the softmax (``ModelProbe.read``: numpy with the model's
-weights). Between strokes it calls ``keras.backend.clear_session()`` as Streamlit does after every script run
-(``--no-clear-session`` to skip) and pauses ``--pause-ms`` (a stroke takes longer than that). For comparison it
-times the same reading through one eager call of a multi-output Keras model (the reason ``ModelProbe`` uses
-numpy), and building the page's figures, which is page work outside the 25 ms budget.
+A stroke reaches the server as the canvas's PNG. Timed from there: decoding it to 280x280 RGBA (as
+streamlit-drawable-canvas's ``image_data`` does), listing the models, preparing the digit, and every section the
+page redraws: its sentences and figures built by cnnlib and made into Streamlit's messages by Streamlit's own
+``st.plotly_chart`` / ``st.image`` / ``st.markdown`` (run bare here: the same JSON, PNG and element ids, with no
+browser to send them to), the conv and pool, and the trained model's reading. Between strokes it calls
+``keras.backend.clear_session()`` and ``gc.collect()`` as Streamlit does after every run, and pauses ``--pause-ms``.
+Not timed: the widgets, which a stroke does not change, and Streamlit starting the script.
 
 Usage: python bench/draw_latency.py [--strokes 200] [--model path/to/model.keras] [--no-clear-session] [--pause-ms 50]
 Without --model it uses the newest model in the models folder, else the tutorial's architecture untrained
@@ -15,34 +16,51 @@ Without --model it uses the newest model in the models folder, else the tutorial
 from __future__ import annotations
 
 import argparse
+import base64
+import gc
+import io
+import logging
 import os
 import statistics
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from cnnlib import features, models_store  # noqa: E402
-from cnnlib.preprocess import canvas_to_mnist  # noqa: E402
+from cnnlib import digit_text, features, models_store, preprocess  # noqa: E402
+from cnnlib.figures import digit as figures  # noqa: E402
+from cnnlib.text import t  # noqa: E402
 
 BUDGET_MS = 25.0
+CANVAS_PX = 280
+TOTAL = "total (server work per stroke)"
 
 
-def stroke_canvases(count: int, seed: int = 0) -> list[np.ndarray]:
-    """``count`` different 280x280 RGBA canvases, each a white random three-segment stroke on black."""
+def stroke_pngs(count: int, seed: int = 0) -> list[str]:
+    """``count`` canvases as the canvas sends them (PNG data URLs), each a white random three-segment stroke."""
     rng = np.random.default_rng(seed)
-    canvases = []
+    urls = []
     for _ in range(count):
-        canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+        canvas = Image.new("RGBA", (CANVAS_PX, CANVAS_PX), (0, 0, 0, 255))
         points = [tuple(point) for point in rng.integers(30, 250, size=(4, 2))]
         ImageDraw.Draw(canvas).line(points, fill=(255, 255, 255, 255), width=18, joint="curve")
-        canvases.append(np.asarray(canvas))
-    return canvases
+        png = io.BytesIO()
+        canvas.save(png, format="PNG")
+        urls.append("data:image/png;base64," + base64.b64encode(png.getvalue()).decode())
+    return urls
+
+
+def canvas_pixels(data_url: str) -> np.ndarray:
+    """The canvas's PNG as (280, 280, 4) RGBA, decoded as streamlit-drawable-canvas's ``image_data`` does."""
+    _, encoded = data_url.split(";base64,", 1)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
 
 
 def load_probe(model_path: str | None) -> tuple[features.ModelProbe, str]:
@@ -55,6 +73,93 @@ def load_probe(model_path: str | None) -> tuple[features.ModelProbe, str]:
     from cnnlib.model import build_model
 
     return features.ModelProbe(build_model()), "untrained tutorial architecture (32/64 filters, 256 units)"
+
+
+class Timer:
+    """Milliseconds per named part of one stroke, and per stroke in total."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[float]] = defaultdict(list)
+        self.stroke_starts()
+
+    def lap(self, name: str) -> None:
+        """The time since the previous lap counts towards ``name``."""
+        now = time.perf_counter()
+        self.parts[name].append((now - self.last) * 1000)
+        self.last = now
+
+    def stroke_starts(self) -> None:
+        """A stroke's value arrives now."""
+        self.last = self.start = time.perf_counter()
+
+    def stroke_done(self) -> None:
+        """The stroke's work is done: its total."""
+        self.parts[TOTAL].append((time.perf_counter() - self.start) * 1000)
+
+
+def digit_section(pixels: np.ndarray, timer: Timer) -> np.ndarray:
+    """Section 1, as the page's ``canvas_input`` and ``digit_panel``: the prepared digit, its figure and text, and
+    the three preparation pictures with their captions."""
+    prepared = preprocess.prepare_digit(pixels)
+    timer.lap("1. preprocess")
+    st.caption(t("draw.canvas.caption", size=CANVAS_PX))
+    st.plotly_chart(figures.digit_figure(prepared.image, t("draw.description.draw")), key="draw_mnist_view")
+    st.markdown(digit_text.mnist_view_text(prepared.image))
+    pictures, captions = figures.preparation_pictures(prepared), digit_text.preparation_captions(prepared)
+    for picture, caption in zip(pictures, captions):
+        st.image(picture, width=figures.STEP_PX, caption=caption)
+    timer.lap("1. digit figure, pictures, text")
+    return prepared.image
+
+
+def tutorial_sections(image: np.ndarray, seed: int, timer: Timer) -> None:
+    """Sections 2 and 3, as the page's ``conv_panel`` and ``pool_panel`` with the tutorial's settings."""
+    kernel, count = features.TUTORIAL_KERNEL, features.TUTORIAL_FILTERS
+    stride, padding = features.TUTORIAL_CONV_STRIDE, features.TUTORIAL_CONV_PADDING
+    st.caption(digit_text.random_filters_text(kernel, count, seed))
+    steps = features.tutorial_conv(image, features.random_filters(count, kernel, seed), stride, padding)
+    timer.lap("2. conv")
+    st.markdown(digit_text.conv_text(steps, stride, padding))
+    st.plotly_chart(figures.filter_grid_figure(steps.filters), key="draw_filters", width="content")
+    st.caption(digit_text.filters_caption(steps))
+    st.plotly_chart(figures.map_grid_figure(steps.conv_maps, "conv"), key="draw_conv_maps", width="content")
+    st.caption(digit_text.conv_maps_caption(steps))
+    timer.lap("2. conv figures, text")
+    size = features.TUTORIAL_POOL_SIZE
+    steps = steps.pooled(size, features.TUTORIAL_POOL_STRIDE, features.TUTORIAL_POOL_PADDING)
+    timer.lap("3. max-pool")
+    st.markdown(digit_text.pool_text(steps, size, features.TUTORIAL_POOL_STRIDE, features.TUTORIAL_POOL_PADDING))
+    st.plotly_chart(figures.map_grid_figure(steps.pool_maps, "pool"), key="draw_pool_maps", width="content")
+    st.caption(digit_text.pool_maps_caption(steps, size))
+    timer.lap("3. max-pool figure, text")
+
+
+def model_section(image: np.ndarray, models: list[models_store.SavedModel], probe: features.ModelProbe,
+                  timer: Timer) -> None:
+    """Section 4, as the page's ``model_panel``: the model chooser's labels, the reading, the answer, every layer."""
+    [digit_text.model_label(model) for model in models]  # the chooser's options
+    reading = probe.read(image)
+    timer.lap("4. model reading")
+    st.subheader(digit_text.prediction_title(reading))
+    st.markdown(digit_text.probability_text(reading))
+    st.plotly_chart(figures.probability_figure(reading.probabilities), key="draw_probabilities")
+    for name in reading.activations:
+        st.markdown(digit_text.layer_text(reading, name))
+        if (figure := figures.layer_figure(reading, name)) is not None:
+            st.plotly_chart(figure, key=f"draw_layer_{name}")
+    timer.lap("4. model figures, text")
+
+
+def one_stroke(data_url: str, probe: features.ModelProbe, seed: int, timer: Timer) -> None:
+    """Everything the page's server work does after one stroke, in the page's order."""
+    pixels = canvas_pixels(data_url)
+    timer.lap("0. canvas PNG to RGBA")
+    models = models_store.list_models()
+    timer.lap("0. list models")
+    image = digit_section(pixels, timer)
+    tutorial_sections(image, seed, timer)
+    model_section(image, models, probe, timer)
+    timer.stroke_done()
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -75,64 +180,27 @@ def main() -> None:
     parser.add_argument("--no-clear-session", action="store_true")
     parser.add_argument("--pause-ms", type=float, default=50.0)
     args = parser.parse_args()
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True  # "bare mode"
 
     import keras
 
     probe, model_text = load_probe(args.model)
-    every_layer = keras.Model(probe.model.inputs[0], [layer.output for layer in probe.model.layers])
-    canvases = stroke_canvases(args.strokes)
-    probe.read(np.zeros((28, 28), np.float32))
-    every_layer(np.zeros((1, 28, 28, 1), np.float32), training=False)  # warm-up: Keras builds its call once
-    timings: dict[str, list[float]] = {"preprocess": [], "conv + pool (section 2.2)": [], "activations + softmax": [],
-                                       "total (server work per stroke)": [], "for comparison: eager Keras call": []}
-    for index, canvas in enumerate(canvases):
+    strokes = stroke_pngs(args.strokes + 1)
+    one_stroke(strokes[0], probe, 0, Timer())  # warm-up: first calls import and build lazily
+    timer = Timer()
+    for index, data_url in enumerate(strokes[1:]):
         if not args.no_clear_session:
             keras.backend.clear_session()  # what Streamlit does after every script run
+            gc.collect()
         time.sleep(args.pause_ms / 1000)
-        start = time.perf_counter()
-        image = canvas_to_mnist(canvas)
-        prepared = time.perf_counter()
-        steps = features.tutorial_steps(image, features.random_filters(seed=index))
-        convolved = time.perf_counter()
-        probe.read(image)
-        done = time.perf_counter()
-        [np.asarray(output) for output in every_layer(image.reshape(1, 28, 28, 1), training=False)]
-        keras_done = time.perf_counter()
-        for name, seconds in zip(timings, (prepared - start, convolved - prepared, done - convolved, done - start,
-                                           keras_done - done)):
-            timings[name].append(seconds * 1000)
-
-    figure_ms = time_figures(image, steps, probe.read(image))
-    print(f"Draw page latency over {args.strokes} strokes; model: {model_text}; "
+        timer.stroke_starts()
+        one_stroke(data_url, probe, index, timer)
+    print(f"Draw page server work per stroke over {args.strokes} strokes; model: {model_text}; "
           f"clear_session between strokes: {not args.no_clear_session}; {probe!r}")
-    for name, milliseconds in timings.items():
+    for name, milliseconds in sorted(timer.parts.items(), key=lambda item: item[0] == TOTAL):
         print(summary(name, milliseconds))
-    total = statistics.median(timings["total (server work per stroke)"])
-    print(f"budget {BUDGET_MS:.0f} ms median: {'met' if total < BUDGET_MS else 'MISSED'}")
-    print(summary("page figures (outside the budget)", figure_ms))
-
-
-def time_figures(image: np.ndarray, steps: features.TutorialSteps, reading: features.ModelReading,
-                 repeats: int = 5) -> list[float]:
-    """Milliseconds to build every plotly figure the page shows for one digit (page work, not cnnlib's)."""
-    from cnnlib.figures.digit import draw_filter_grid, draw_map_grid, draw_probability_bars, draw_unit_bars
-    from cnnlib.figures.grids import image_grid
-
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        image_grid(image[None], ["28x28"], columns=1, zmin=0, zmax=1, tile_px=280)
-        draw_filter_grid(steps.filters)
-        draw_map_grid(steps.conv_maps, "feature map")
-        draw_map_grid(steps.pool_maps, "pooled map")
-        draw_probability_bars(reading.probabilities)
-        for name, values in reading.activations.items():
-            if values.ndim == 3:
-                image_grid(np.moveaxis(values, -1, 0), columns=16, tile_px=44)
-            elif not name.startswith(("flatten", "dropout")):  # the page shows these as one line of text
-                draw_unit_bars(values)
-        timings.append((time.perf_counter() - start) * 1000)
-    return timings
+    total = statistics.median(timer.parts[TOTAL])
+    print(f"budget {BUDGET_MS:.0f} ms median: {'met' if total <= BUDGET_MS else 'MISSED'}")
 
 
 if __name__ == "__main__":

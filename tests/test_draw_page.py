@@ -162,3 +162,91 @@ def test_image_grid_tiles_every_map_in_one_heatmap_with_its_index_and_title():
     np.testing.assert_array_equal(z[top:top + 2, 0:3], maps[4])
     assert (index[top:top + 2, 0:3] == 4).all() and np.isnan(z[:, 3]).all()
     assert figure.layout.width == 4 * 40 - 10  # columns start every 40 pixels; no gap after the last
+
+
+def plotted(figure) -> dict:
+    """A figure as the browser gets it (its JSON), less the template, which validation fills in its own way."""
+    import json
+
+    import plotly.io
+
+    spec = json.loads(plotly.io.to_json(figure.to_dict(), validate=False))
+    spec["layout"].pop("template", None)
+    return spec
+
+
+def draw_figures() -> dict:
+    """Every kind of figure the Draw page shows, for one random digit and a small trained-looking reading."""
+    from cnnlib import features
+    from cnnlib.figures import digit as figures
+
+    rng = np.random.default_rng(0)
+    image = rng.random((28, 28), dtype=np.float32)
+    steps = features.tutorial_steps(image, features.random_filters())
+    reading = features.ModelReading({"conv1": rng.random((28, 28, 32), dtype=np.float32),
+                                     "dense1": rng.random(256, dtype=np.float32), "logits": rng.random(10)},
+                                    features.softmax(rng.random(10)), {"conv1": "conv", "dense1": "dense",
+                                                                       "logits": "logits"})
+    return {"digit": figures.digit_figure(image, "draw"), "filters": figures.filter_grid_figure(steps.filters),
+            "conv": figures.map_grid_figure(steps.conv_maps, "conv"),
+            "pool": figures.map_grid_figure(steps.pool_maps, "pool"),
+            "probabilities": figures.probability_figure(reading.probabilities),
+            **{name: figures.layer_figure(reading, name) for name in reading.activations}}
+
+
+@pytest.mark.parametrize("name", ["digit", "filters", "conv", "pool", "probabilities", "conv1", "dense1", "logits"])
+def test_unvalidated_figures_are_what_plotly_validation_makes_of_them(name):
+    import plotly.graph_objects as go
+
+    figure = draw_figures()[name]
+    assert plotted(figure) == plotted(go.Figure(figure.to_dict())), "a key or value plotly would change or refuse"
+
+
+def test_mosaic_tiles_maps_under_their_titles_with_their_numbers_for_hover():
+    from cnnlib.figures.digit import map_grid_figure
+
+    maps = np.arange(10 * 2 * 3, dtype=np.float32).reshape(10, 2, 3)  # 10 maps of 2x3, 8 to a row
+    figure = map_grid_figure(maps, "conv")
+    heatmap = figure.data[0]
+    z, numbers = np.asarray(heatmap.z, dtype=np.float64), np.asarray(heatmap.customdata)
+    band, gap = 1, 1  # at 120 / (3 + 1) = 30 screen pixels per map pixel: a 20-pixel title band, a 4-pixel gap
+    assert z.shape == (2 * (band + 2), 8 * (3 + gap) - gap)
+    top, left = band + 2 + band, 1 * (3 + gap)  # map 9: second row, second column
+    np.testing.assert_array_equal(z[top:top + 2, left:left + 3], maps[9])
+    assert (numbers[top:top + 2, left:left + 3] == 9).all() and np.isnan(z[:, 3]).all() and np.isnan(z[:band]).all()
+    assert [a.text for a in figure.layout.annotations] == [f"feature map {m}" for m in range(10)]
+    assert figure.layout.annotations[9].x == left + 1 and heatmap.hovertemplate.startswith("feature map %{customdata}")
+    assert figure.layout.width == 8 * 120 - 30  # columns start every 120 pixels; no gap after the last
+
+
+def test_filters_share_one_symmetric_scale_and_layers_pick_their_figure():
+    from cnnlib.figures import digit as figures
+
+    filters = np.zeros((3, 3, 1, 2), np.float32)
+    filters[0, 0, 0, 1] = -4.0
+    heatmap = figures.filter_grid_figure(filters).data[0]
+    assert (heatmap.zmin, heatmap.zmax) == (-4.0, 4.0)
+    made = draw_figures()
+    assert made["conv1"].data[0].type == "heatmap" and made["dense1"].data[0].type == "bar"
+    colors = made["logits"].data[0].marker.color  # the predicted digit's logit in red
+    assert colors.count(figures.WINNER_COLOR) == 1 and len(colors) == 10
+    assert figures.WINNER_COLOR not in made["dense1"].data[0].marker.color
+    reading = features_reading_with({"flat": "flatten", "drop": "dropout"})
+    assert figures.layer_figure(reading, "flat") is None and figures.layer_figure(reading, "drop") is None
+
+
+def features_reading_with(kinds: dict[str, str]):
+    """A reading whose layers all hold 10 numbers, of the given kinds."""
+    from cnnlib import features
+
+    return features.ModelReading({name: np.zeros(10) for name in kinds}, np.full(10, 0.1), kinds)
+
+
+def test_step_pictures_are_square_dark_ink_on_white():
+    from cnnlib.figures.digit import step_picture
+
+    bar = np.ones((4, 2), np.float32)  # white ink, 4 high and 2 wide
+    picture = step_picture(bar, size=8)
+    assert picture.shape == (8, 8)
+    np.testing.assert_array_equal(picture[:, 2:6], 0.0)  # ink, centred, is black
+    np.testing.assert_array_equal(picture[:, [0, 1, 6, 7]], 1.0)  # the padding is white

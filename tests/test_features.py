@@ -105,3 +105,28 @@ def test_model_probe_refuses_a_model_for_other_inputs():
     model = keras.Sequential([keras.Input(shape=(32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match="not trained on 28x28 digits"):
         features.ModelProbe(model)
+
+
+def test_layers_are_classified_by_their_keras_type_not_their_name():
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(2, 3, name="first"),
+                              keras.layers.MaxPooling2D(2, name="shrink"), keras.layers.Flatten(name="row"),
+                              keras.layers.Dense(4, activation="relu", name="hidden"),
+                              keras.layers.Dropout(0.5, name="off"), keras.layers.Dense(10, name="answer")])
+    reading = features.ModelProbe(model).read(np.zeros((28, 28), np.float32))
+    assert reading.kinds == {"first": "conv", "shrink": "pool", "row": "flatten", "hidden": "dense", "off": "dropout",
+                             "answer": "logits"}
+
+
+def test_a_refused_model_says_why_in_the_language_of_whoever_reads_it(monkeypatch):
+    import keras
+
+    from cnnlib import text
+
+    model = keras.Sequential([keras.Input(shape=(32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(features.UnreadableModel) as refused:
+        features.ModelProbe(model)
+    english = str(refused.value)
+    monkeypatch.setitem(text.catalogue(text.ENGLISH), "draw.error.model_input", "changed {shape} {expected}")
+    assert str(refused.value) != english  # looked up when shown, not when raised (a shared cache may keep it)

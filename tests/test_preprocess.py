@@ -114,3 +114,12 @@ def test_upload_errors_are_plain_sentences():
     with pytest.raises(ValueError, match="too many"):
         uploaded_image_to_mnist(huge.getvalue())
     assert uploaded_image_to_mnist(_png(np.full((40, 40, 3), 255, np.uint8))) is None
+
+
+def test_ink_is_counted_with_the_one_threshold_the_bounding_box_uses():
+    from cnnlib.preprocess import INK_THRESHOLD, ink_box, ink_pixels
+
+    image = np.zeros((28, 28), np.float32)
+    image[3, 4:9] = [INK_THRESHOLD - 0.01, INK_THRESHOLD, 0.5, 1.0, 0.05]
+    assert ink_pixels(image) == 3
+    assert ink_box(image) == (3, 5, 4, 8)

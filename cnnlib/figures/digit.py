@@ -2,8 +2,9 @@
 
 The page redraws about a dozen figures on every stroke, so they are built as plain dicts and handed to plotly
 without its validation (``fast_figure``): validating one took 5-15 ms, building it this way takes well under one.
-The dicts are written out in full (explicit colour scales, nested fonts), and a test checks that each one equals
-what plotly's validation would make of it.
+The dicts are written out in full (explicit colour scales and colours, nested fonts), and a test checks that each
+one equals what plotly's validation would make of it. They carry an empty template: Streamlit's chart theme is
+applied in the browser all the same, and copying and sending its template cost 0.5 ms a figure.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ VALUE = "%{z:.3f}"  # the hovered cell's value, as plotly fills it in
 
 def fast_figure(spec: dict) -> go.Figure:
     """A figure from a complete, valid dict, skipping plotly's validation (the slow part of building one)."""
-    return go.Figure(spec, _validate=False)
+    return go.Figure({**spec, "layout": {"template": {}, **spec["layout"]}}, _validate=False)
 
 
 def _tiles(images: np.ndarray, columns: int, band: int, gap: int) -> tuple[np.ndarray, np.ndarray]:

@@ -39,7 +39,7 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def option_help(name: str, spec: Spec) -> str:
+def option_help(spec: Spec) -> str:
     """An option's help: its sentence, then the tutorial's value (argparse reads ``%`` as a format, hence ``%%``)."""
     sentence = t(spec.help_key)
     if spec.tutorial is not None:
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = Hyperparameters()
     for name, spec in specs().items():
         parser.add_argument(option_name(name), type=type(getattr(defaults, name)), choices=spec.choices or None,
-                            help=option_help(name, spec))
+                            help=option_help(spec))
     parser.add_argument("--data", choices=SOURCES, default="auto", help=t("train.cli.data"))
     parser.add_argument("--npz", help=t("train.cli.npz"))
     parser.add_argument("--train-limit", type=int, help=t("train.cli.train_limit"))

@@ -334,7 +334,7 @@ def first_conv_filters(model, index: int | None = None):
 
 def trained_filter(model, index: int) -> np.ndarray:
     """The first convolution's filter ``index`` as its ``(k, k)`` table of weights."""
-    return np.asarray(first_conv_filters(model, index).kernel)[:, :, 0, index]
+    return first_conv_filters(model, index).kernel.numpy()[:, :, 0, index]
 
 
 @dataclass(frozen=True, repr=False)
@@ -349,7 +349,7 @@ class FilterEdit:
 
 
 def edit_filter(model, image: np.ndarray, index: int, weights: np.ndarray) -> FilterEdit:
-    """Run the digit with the first convolution's filter ``index`` set to ``weights`` ``(k, k)``; the model is unchanged."""
+    """The digit run with the first convolution's filter ``index`` set to ``weights`` ``(k, k)``; the model stays."""
     layer, steps = first_conv_filters(model, index), _steps(model)
     position = _index(steps, layer.name)
     kernel = np.array(layer.kernel.numpy())  # (k, k, 1, F), a copy

@@ -187,7 +187,7 @@ def main() -> None:
     probe, model_text = load_probe(args.model)
     strokes = stroke_pngs(args.strokes + 1)
     one_stroke(strokes[0], probe, 0, Timer())  # warm-up: first calls import and build lazily
-    timer = Timer()
+    timer, load_before = Timer(), os.getloadavg()[0]  # other processes' load stretches every part
     for index, data_url in enumerate(strokes[1:]):
         if not args.no_clear_session:
             keras.backend.clear_session()  # what Streamlit does after every script run
@@ -196,7 +196,8 @@ def main() -> None:
         timer.stroke_starts()
         one_stroke(data_url, probe, index, timer)
     print(f"Draw page server work per stroke over {args.strokes} strokes; model: {model_text}; "
-          f"clear_session between strokes: {not args.no_clear_session}; {probe!r}")
+          f"clear_session between strokes: {not args.no_clear_session}; {probe!r}; "
+          f"load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for name, milliseconds in sorted(timer.parts.items(), key=lambda item: item[0] == TOTAL):
         print(summary(name, milliseconds))
     total = statistics.median(timer.parts[TOTAL])

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnlib.blas import one_thread
 from cnnlib.text import t
 from cnnlib.toy import PADDINGS, axis_padding
 
@@ -135,7 +136,8 @@ def tutorial_conv(image: np.ndarray, filters: np.ndarray, stride: int = TUTORIAL
                   padding: str = TUTORIAL_CONV_PADDING) -> TutorialSteps:
     """Convolve a (28, 28) digit with ``filters`` (k, k, 1, F); ValueError when the filter does not fit."""
     batch = np.asarray(image, np.float32).reshape(1, *np.shape(image)[-2:], 1)  # (1, 28, 28, 1)
-    return TutorialSteps(batch, np.asarray(filters, np.float32), conv2d(batch, filters, stride, padding))
+    with one_thread():
+        return TutorialSteps(batch, np.asarray(filters, np.float32), conv2d(batch, filters, stride, padding))
 
 
 def tutorial_steps(image: np.ndarray, filters: np.ndarray, conv_stride: int = TUTORIAL_CONV_STRIDE,
@@ -268,8 +270,9 @@ class ModelProbe:
         """Every layer's output and the softmax probabilities for one (28, 28) digit; the model outputs logits."""
         batch = np.asarray(image, np.float32).reshape(1, 28, 28, 1)  # (1, 28, 28, 1)
         activations = {}
-        for name, layer in zip(self.layer_names, self.numpy_layers):
-            batch = layer(batch)
-            activations[name] = batch[0]
+        with one_thread():
+            for name, layer in zip(self.layer_names, self.numpy_layers):
+                batch = layer(batch)
+                activations[name] = batch[0]
         probabilities = softmax(activations[self.layer_names[-1]])
         return ModelReading(activations, probabilities, dict(zip(self.layer_names, self.layer_kinds)))

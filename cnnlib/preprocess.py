@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnnlib.blas import one_thread
 from cnnlib.text import t
 
 MNIST_SIZE = 28
@@ -48,7 +49,8 @@ def canvas_to_mnist(rgba: np.ndarray) -> np.ndarray | None:
 
 def prepare_digit(pixels: np.ndarray) -> PreparedDigit | None:
     """MNIST's recipe, step by step, on any image; None when there is no ink."""
-    ink = ink_image(pixels)
+    with one_thread():
+        ink = ink_image(pixels)
     if ink is None:
         return None
     box = ink_box(ink)

@@ -76,11 +76,12 @@ def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
 
 BATCH_POINTS_JS = """() => {
     for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-        const trace = (plot.data || []).find(t => (t.name || '').startsWith('each batch'));
+        const trace = (plot._fullData || []).find(t => (t.name || '').startsWith('each batch'));
         if (trace) return trace.x.length;
     }
     return 0;
-}"""  # how many per-batch points the live cost curve holds now (0 before it appears)
+}"""  # how many per-batch points the live cost curve holds now (0 before it appears); _fullData is plotly.js's
+# decoded copy (the figure sends numpy arrays, which plot.data keeps base64-encoded)
 
 
 @pytest.mark.browser

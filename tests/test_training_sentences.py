@@ -24,7 +24,8 @@ def training(**changes) -> Progress:
 def test_status_line_says_where_the_run_is_how_fast_and_how_long_to_go():
     progress = training(batch_costs=[1.0] * 160)
     left = (740 - 160) * 50 / 1520
-    assert status_line(progress) == f"Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s elapsed · about {left:,.0f} s left"
+    assert status_line(progress) == ("Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s elapsed · "
+                                     f"about {left:,.0f} s left")
     assert status_line(training(phase=Phase.SAVING)) == ("Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s "
                                                          "elapsed · saving the model…")
     assert status_line(training(phase=Phase.STARTING)) == ("Starting TensorFlow and loading the digits in the "

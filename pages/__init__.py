@@ -16,7 +16,7 @@ from cnnlib.workspace import (SINGLE, Workspace, classroom_mode, is_workspace_id
                               workspace_id_for_user)
 
 APP_NAVIGATION_KEY = "app_navigation_ran"  # set by app.py on every run
-LANGUAGE_KEY = "app_language"  # also the sidebar switch's widget key
+LANGUAGE_KEY, LANGUAGE_SWITCH_KEY = "app_language", "app_language_switch"
 LANGUAGE_PARAM, LANGUAGE_ENV = "lang", "CNN_EXPLORER_LANG"
 WORKSPACE_KEY, WORKSPACE_PARAM = "app_workspace", "learner"
 MNIST_CACHE_ENTRIES = 4  # sources or files kept in memory at once, server-wide
@@ -43,10 +43,17 @@ def settle_language() -> None:
         st.query_params[LANGUAGE_PARAM] = st.session_state[LANGUAGE_KEY]
 
 
+def _language_switched() -> None:
+    """Switch callback: the new language for this session (kept apart from the widget, whose state Streamlit drops
+    on runs that do not draw it)."""
+    st.session_state[LANGUAGE_KEY] = st.session_state[LANGUAGE_SWITCH_KEY]
+
+
 def language_switch() -> None:
     """한국어 / English in the sidebar; switching reruns the page in the other language and keeps all the rest."""
-    st.sidebar.radio(t("common.language_label"), text.LANGUAGES, key=LANGUAGE_KEY, horizontal=True,
-                     format_func=lambda code: t(f"common.language.{code}"))
+    st.session_state[LANGUAGE_SWITCH_KEY] = st.session_state[LANGUAGE_KEY]
+    st.sidebar.radio(t("common.language_label"), text.LANGUAGES, key=LANGUAGE_SWITCH_KEY, horizontal=True,
+                     format_func=lambda code: t(f"common.language.{code}"), on_change=_language_switched)
 
 
 def _signed_in_identity() -> str | None:

@@ -28,7 +28,7 @@ def test_the_language_goes_into_the_url_and_stays_across_pages(monkeypatch):
     monkeypatch.setenv("CNN_EXPLORER_LANG", "ko")
     at = opened()
     assert at.query_params["lang"] == "ko" and at.title[0].value == "CNN 탐색기"
-    assert at.sidebar.radio(key="app_language").value == "ko"
+    assert at.sidebar.radio(key="app_language_switch").value == "ko"
     at.switch_page("pages/toy_convolution.py").run()
     assert at.query_params["lang"] == "ko"
 
@@ -36,7 +36,7 @@ def test_the_language_goes_into_the_url_and_stays_across_pages(monkeypatch):
 def test_switching_the_language_relabels_the_page():
     at = opened({"lang": "ko"})
     assert at.header[0].value == "데이터"
-    at.sidebar.radio(key="app_language").set_value("en").run()
+    at.sidebar.radio(key="app_language_switch").set_value("en").run()
     assert at.header[0].value == "The data"  # the URL's ?lang=en is checked in Chromium (tests/test_language_browser.py)
 
 

@@ -118,9 +118,9 @@ def layer_maps_figure(values: np.ndarray) -> go.Figure:
 def probability_figure(probabilities: np.ndarray) -> go.Figure:
     """The ten softmax probabilities as bars, the predicted digit in red, each labelled in percent."""
     probabilities = np.asarray(probabilities)
-    winner = int(np.argmax(probabilities))
-    bars = {"type": "bar", "x": [str(digit) for digit in range(len(probabilities))], "y": probabilities,
-            "marker": {"color": [WINNER_COLOR if digit == winner else BAR_COLOR for digit in range(len(probabilities))]},
+    winner, digits = int(np.argmax(probabilities)), range(len(probabilities))
+    bars = {"type": "bar", "x": [str(digit) for digit in digits], "y": probabilities,
+            "marker": {"color": [WINNER_COLOR if digit == winner else BAR_COLOR for digit in digits]},
             "text": [f"{probability:.0%}" for probability in probabilities], "textposition": "outside",
             "hovertemplate": t("draw.figure.probability_hover", digit="%{x}", value="%{y:.4f}") + "<extra></extra>"}
     layout = {"height": 240, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},

@@ -14,7 +14,7 @@ ensure_app_navigation()
 
 DIGITS = list(range(10))
 DEFAULTS = {"why_patch": 6, "why_stride": 2, "why_smooth": False, "why_samples": 16, "why_filter": 0,
-            "why_epsilon": 0.1}
+            "why_filter_version": 0, "why_epsilon": 0.2}
 
 
 def init_state() -> None:
@@ -61,7 +61,7 @@ def answer_panel(image: np.ndarray, model, name: str) -> int:
     """The network's answer and the digit the maps explain (the predicted one unless the learner picks another)."""
     probabilities = explain.probabilities(model, image)
     predicted = int(np.argmax(probabilities))
-    left, right = st.columns([1, 2])
+    left, right = st.columns(2)
     left.markdown(t("why.answer.prediction", model=name, digit=predicted, probability=probabilities[predicted]))
     chosen = left.segmented_control(t("why.answer.target"), DIGITS, key="why_target", help=t("why.answer.target_help"))
     target = predicted if chosen is None else chosen
@@ -88,9 +88,9 @@ def occlusion_panel(image: np.ndarray, model, target: int) -> None:
 def gradient_panel(image: np.ndarray, model, target: int) -> None:
     """Saliency (or SmoothGrad) and Grad-CAM side by side."""
     st.header(t("why.gradients.header"))
-    smooth = st.toggle(t("why.gradients.smooth"), key="why_smooth", help=t("why.gradients.smooth_help"))
-    samples = st.slider(t("why.gradients.samples"), 4, 50, key="why_samples", disabled=not smooth)
     saliency, gradcam = st.columns(2)
+    smooth = saliency.toggle(t("why.gradients.smooth"), key="why_smooth", help=t("why.gradients.smooth_help"))
+    samples = saliency.slider(t("why.gradients.samples"), 4, 50, key="why_samples", disabled=not smooth)
     saliency.subheader(t("why.gradients.smoothgrad_title", samples=samples) if smooth else
                        t("why.gradients.saliency_title"))
     heat = explain.saliency_map(model, image, target, samples if smooth else 0)
@@ -144,10 +144,10 @@ def filter_panel(image: np.ndarray, model, name: str) -> None:
     left, middle, right = st.columns([1, 1, 2])
     index = left.number_input(t("why.filter.index", layer=layer.name), 0, layer.filters - 1, key="why_filter")
     trained = explain.trained_filter(model, index)
-    table_key = f"why_filter_table_{name}_{index}"
-    left.button(t("why.filter.restore"), key="why_filter_restore", icon=":material/restore:",
-                on_click=lambda: st.session_state.pop(table_key, None))
-    edited = left.data_editor(pd.DataFrame(trained), key=table_key, hide_index=True)
+    left.button(t("why.filter.restore"), key="why_filter_restore", icon=":material/restore:",  # a new, fresh table
+                on_click=lambda: st.session_state.update(why_filter_version=st.session_state["why_filter_version"] + 1))
+    edited = left.data_editor(pd.DataFrame(trained), hide_index=True,
+                              key=f"why_filter_table_{name}_{index}_{st.session_state['why_filter_version']}")
     left.caption(t("why.filter.table_caption", rows=trained.shape[0], columns=trained.shape[1], index=index,
                    layer=layer.name))
     edit = explain.edit_filter(model, image, index, edited.to_numpy(np.float32))
@@ -166,18 +166,19 @@ def nudge_panel(image: np.ndarray, model) -> None:
     probabilities = explain.probabilities(model, image)
     if st.session_state.get("why_nudge_target") is None:
         st.session_state["why_nudge_target"] = int(np.argsort(probabilities)[-2])  # the runner-up: the nearest
-    left, right = st.columns([1, 2])
+    left, right = st.columns(2)
     target = left.segmented_control(t("why.nudge.target"), DIGITS, key="why_nudge_target")
-    epsilon = left.slider(t("why.nudge.epsilon"), 0.0, 0.3, step=0.01, key="why_epsilon")
+    epsilon = right.slider(t("why.nudge.epsilon"), 0.0, 0.3, step=0.01, key="why_epsilon")
     nudged = explain.nudge_towards(model, image, target, epsilon)
     kind, sentence = why_text.nudge_outcome(nudged)
     getattr(left, kind)(sentence)
-    left.caption(t("why.nudge.caption", target=target))
+    right.caption(t("why.nudge.caption", target=target))
     digits, change = figures.nudge_figures(nudged)
-    right.plotly_chart(digits, key="why_nudge_digits", width="content")
-    right.plotly_chart(change, key="why_nudge_change", width="content")
-    right.plotly_chart(figures.probabilities_figure({t("why.nudge.before"): probabilities,
-                                                     t("why.nudge.after"): nudged.probabilities}), key="why_nudge_bars")
+    pictures, difference, bars = st.columns([2, 1, 2])
+    pictures.plotly_chart(digits, key="why_nudge_digits", width="content")
+    difference.plotly_chart(change, key="why_nudge_change", width="content")
+    bars.plotly_chart(figures.probabilities_figure({t("why.nudge.before"): probabilities,
+                                                    t("why.nudge.after"): nudged.probabilities}), key="why_nudge_bars")
 
 
 init_state()

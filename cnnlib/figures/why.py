@@ -10,11 +10,12 @@ from cnnlib.explain import KnockoutRanking, Nudge, Occlusion
 from cnnlib.figures.grids import image_grid
 from cnnlib.text import t
 
-DIGIT_PX = 280  # a 28x28 map, drawn as wide as the Draw page's canvas
+DIGIT_PX = 336  # a 28x28 map, 12 screen pixels a pixel: room for the hover's three lines
 DIGIT_INK_SCALE = 2.5  # the digit under a map is drawn light grey (ink 1 maps to 40 % of Greys), so colour shows
 HEAT = [[0.0, "rgba(255,160,0,0)"], [0.3, "rgba(255,120,0,0.45)"], [1.0, "rgba(200,0,0,0.95)"]]  # 0: see-through
 SIGNED_HEAT = [[0.0, "rgba(33,102,172,0.9)"], [0.5, "rgba(255,255,255,0)"], [1.0, "rgba(178,24,43,0.9)"]]
 SERIES_COLORS = ("#9aa5b1", "#d62728")  # the trained answer grey, the changed one red
+NUDGE_PX = 210  # the digit, the nudged digit and the change: three in a row
 RANKED_CHANNELS = 10
 NO_MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
 
@@ -58,7 +59,7 @@ def probabilities_figure(series: dict[str, np.ndarray]) -> go.Figure:
     """All ten probabilities of one or two answers (named), as bars side by side."""
     figure = go.Figure([
         go.Bar(x=[str(digit) for digit in range(10)], y=values, name=name, marker_color=color,
-               text=[f"{value:.0%}" for value in values], textposition="outside",
+               text=[f"{value:.0%}" for value in values] if len(series) == 1 else None, textposition="outside",
                hovertemplate=t("why.figure.probability_hover", name=name, digit="%{x}", value="%{y:.1%}")
                + "<extra></extra>")
         for (name, values), color in zip(series.items(), SERIES_COLORS)])
@@ -79,7 +80,7 @@ def ranking_figure(ranking: KnockoutRanking, count: int = RANKED_CHANNELS) -> go
         hovertemplate=t("why.figure.change_hover", map="%{y}", change="%{x:+.1%}") + "<extra></extra>"))
     figure.update_layout(height=40 + 24 * len(channels), margin={**NO_MARGIN, "l": 60},
                          yaxis={"autorange": "reversed"},
-                         xaxis={"title": t("why.knockout.ranking_axis", digit=ranking.target), "tickformat": "+.0%"})
+                         xaxis={"title": t("why.knockout.ranking_axis", digit=ranking.target), "tickformat": "+.2~%"})
     return figure
 
 
@@ -91,8 +92,8 @@ def filter_map_figure(feature_map: np.ndarray, title: str) -> go.Figure:
 def nudge_figures(nudge: Nudge) -> tuple[go.Figure, go.Figure]:
     """Your digit and the nudged one side by side (Greys, 0 to 1), and the change (red: more ink, blue: less)."""
     digits = image_grid(np.stack([nudge.original, nudge.image]), [t("why.nudge.original"), t("why.nudge.nudged")],
-                        columns=2, zmin=0, zmax=1, tile_px=DIGIT_PX * 3 // 4)
+                        columns=2, zmin=0, zmax=1, tile_px=NUDGE_PX)
     limit = max(nudge.epsilon, 1e-6)
     change = image_grid(nudge.change[None], [t("why.nudge.change")], columns=1, colorscale="RdBu_r", zmin=-limit,
-                        zmax=limit, tile_px=DIGIT_PX * 3 // 4, hover_name=t("why.nudge.change"))
+                        zmax=limit, tile_px=NUDGE_PX, hover_name=t("why.nudge.change"))
     return digits, change

@@ -13,7 +13,7 @@ from test_pages import navigation_pages
 import pages
 from cnnlib import models_store, why_text
 from cnnlib.explain import FilterEdit, Nudge
-from cnnlib.text import t
+from cnnlib.text import catalogue, t
 
 PAGE = "pages/why_answer.py"
 SMALL_MODEL = "why_test_small"
@@ -154,6 +154,17 @@ def test_a_damaged_model_file_is_a_sentence(tmp_path, monkeypatch, seven):
     (tmp_path / "broken.keras").write_bytes(b"not a zip")
     at = why_page(tmp_path, monkeypatch, seven)
     assert "could not be loaded" in at.error[0].value
+
+
+def test_the_page_speaks_korean(tmp_path, monkeypatch, seven, small_model):
+    monkeypatch.setenv("CNN_EXPLORER_LANG", "ko")
+    models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    at = why_page(tmp_path, monkeypatch, seven)
+    korean = catalogue("ko")
+    assert at.title[0].value == korean["why.title"]
+    assert [header.value for header in at.header] == [korean[f"why.{panel}.header"] for panel in
+                                                      ("occlusion", "gradients", "knockout", "filter", "nudge")]
+    assert not at.error
 
 
 def test_sentences_say_which_digit_and_what_happened():

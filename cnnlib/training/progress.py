@@ -170,6 +170,7 @@ STARTED_FIELDS = ("device", "data_source", "train_count", "validation_count", "t
 
 
 def _started(progress: Progress, event: dict) -> None:
+    """The trainer has its data and model: sizes, device, steps (a Stop asked for meanwhile still holds)."""
     if progress.state != RunState.STOPPING:
         progress.state = RunState.RUNNING
     progress.phase = Phase.TRAINING
@@ -178,6 +179,7 @@ def _started(progress: Progress, event: dict) -> None:
 
 
 def _batch(progress: Progress, event: dict) -> None:
+    """One more batch: its own cost and time; the speed over the last few seconds."""
     progress.epoch, progress.batch = event["epoch"], event["batch"]
     progress.batch_costs.append(event["cost"])
     progress.batch_times.append(event["t"])
@@ -185,6 +187,7 @@ def _batch(progress: Progress, event: dict) -> None:
 
 
 def _epoch(progress: Progress, event: dict) -> None:
+    """An epoch ended: its mean cost and validation accuracy, drawn where its last batch is."""
     progress.epoch_positions.append(progress.batch_positions[-1] if progress.batch_costs else event["epoch"])
     progress.epoch_costs.append(event["cost"])
     progress.val_accuracies.append(event["val_accuracy"])
@@ -192,15 +195,18 @@ def _epoch(progress: Progress, event: dict) -> None:
 
 
 def _stopped(progress: Progress, event: dict) -> None:
+    """The trainer answered Stop: it tests and saves what it learned."""
     progress.stopped_early, progress.state = True, RunState.STOPPING
 
 
 def _evaluated(progress: Progress, event: dict) -> None:
+    """Test accuracy, confusion matrix and the misclassified digits."""
     progress.test_accuracy, progress.confusion = event["test_accuracy"], event["confusion"]
     progress.misclassified, progress.misclassified_count = event["misclassified"], event["misclassified_count"]
 
 
 def _saved(progress: Progress, event: dict) -> None:
+    """Where the model went."""
     progress.model_name, progress.model_path = event["model_name"], event["model_path"]
 
 

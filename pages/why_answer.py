@@ -79,8 +79,7 @@ def occlusion_panel(image: np.ndarray, model, target: int) -> None:
     patch = controls.slider(t("why.occlusion.patch"), 2, 10, key="why_patch")
     stride = controls.slider(t("why.occlusion.stride"), 1, 4, key="why_stride")
     found = explain.occlusion(model, image, patch, stride, target)
-    view.plotly_chart(figures.overlay_figure(image, found.drop, figures.occlusion_hover(found), signed=True),
-                      key="why_occlusion", width="content")
+    view.plotly_chart(figures.occlusion_figure(image, found), key="why_occlusion", width="content")
     controls.caption(t("why.occlusion.caption", patch=patch, stride=stride, count=len(found.corners), digit=target))
 
 

@@ -12,7 +12,8 @@ from test_pages import navigation_pages
 
 import pages
 from cnnlib import models_store, why_text
-from cnnlib.explain import FilterEdit, Nudge
+from cnnlib.explain import FilterEdit, Nudge, Occlusion, patch_starts
+from cnnlib.figures.why import occlusion_figure
 from cnnlib.text import catalogue, t
 
 PAGE = "pages/why_answer.py"
@@ -178,6 +179,19 @@ def test_sentences_say_which_digit_and_what_happened():
     edited = FilterEdit(np.zeros((28, 28)), np.roll(probabilities, -4))  # now 3 at 70 %
     assert why_text.filter_caption(edited, probabilities) == ("With your weights the network answers 3 (70.0%); "
                                                               "with the trained ones, 7 (70.0%).")
+
+
+def test_hovering_the_occlusion_map_names_the_hidden_patch_and_the_answer():
+    starts = patch_starts(6, 2)
+    corners = np.array([(row, column) for row in starts for column in starts])
+    answers = np.tile(np.eye(10)[7], (len(corners), 1))
+    answers[-1] = np.eye(10)[1]  # hiding the bottom-right patch makes it a 1
+    found = Occlusion(np.full((28, 28), 0.25), corners, answers, 6, 7, np.eye(10)[7])
+    heatmap = occlusion_figure(np.zeros((28, 28)), found).data[1]
+    assert list(heatmap.customdata[0][0]) == [0.25, 0, 5, 0, 5, 7, 1.0]
+    assert list(heatmap.customdata[27][27]) == [0.25, 22, 27, 22, 27, 1, 1.0]
+    assert heatmap.hovertemplate.startswith("pixel (%{y}, %{x}): 7 loses %{customdata[0]:.1%} on average<br>rows "
+                                            "%{customdata[1]}-%{customdata[2]}, columns")
 
 
 def test_a_nudge_ends_in_one_of_three_sentences():

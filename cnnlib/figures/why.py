@@ -20,19 +20,18 @@ RANKED_CHANNELS = 10
 NO_MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
 
 
-def overlay_figure(image: np.ndarray, heat: np.ndarray, hover: np.ndarray | None = None,
-                   signed: bool = False) -> go.Figure:
+def overlay_figure(image: np.ndarray, heat: np.ndarray, signed: bool = False, customdata: np.ndarray | None = None,
+                   hovertemplate: str | None = None) -> go.Figure:
     """A ``(28, 28)`` map in colour over the digit in light grey; signed maps red above 0 and blue below.
 
-    ``hover`` (28, 28) strings replace the default hover (pixel and value).
+    Hovering shows the pixel and its value, or ``hovertemplate`` filled from ``customdata`` ``(28, 28, k)``.
     """
     limit = float(np.abs(heat).max()) or 1.0
+    template = hovertemplate or t("why.figure.map_hover", row="%{y}", column="%{x}", value="%{z:.3f}")
     figure = go.Figure([
         go.Heatmap(z=image, colorscale="Greys", zmin=0, zmax=DIGIT_INK_SCALE, showscale=False, hoverinfo="skip"),
         go.Heatmap(z=heat, colorscale=SIGNED_HEAT if signed else HEAT, zmin=-limit if signed else 0, zmax=limit,
-                   showscale=False, text=hover,
-                   hovertemplate="%{text}<extra></extra>" if hover is not None else t(
-                       "why.figure.map_hover", row="%{y}", column="%{x}", value="%{z:.3f}") + "<extra></extra>"),
+                   showscale=False, customdata=customdata, hovertemplate=template + "<extra></extra>"),
     ])
     figure.update_xaxes(visible=False, range=[-0.5, 27.5], constrain="domain")
     figure.update_yaxes(visible=False, range=[27.5, -0.5], scaleanchor="x", constrain="domain")
@@ -40,19 +39,18 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, hover: np.ndarray | None
     return figure
 
 
-def occlusion_hover(found: Occlusion) -> np.ndarray:
-    """``(28, 28)`` hover sentences: the pixel's average drop, and the answer with the patch nearest it hidden."""
-    nearest = found.nearest_patch()
-    hover = np.empty((28, 28), dtype=object)
-    for row in range(28):
-        for column in range(28):
-            number = nearest[row, column]
-            (top, left), answers = found.corners[number], found.probabilities[number]
-            answer = int(np.argmax(answers))
-            hover[row, column] = t("why.occlusion.hover", row=row, column=column, digit=found.target,
-                                   drop=found.drop[row, column], top=top, bottom=top + found.patch - 1, left=left,
-                                   right=left + found.patch - 1, answer=answer, probability=answers[answer])
-    return hover
+def occlusion_figure(image: np.ndarray, found: Occlusion) -> go.Figure:
+    """The occlusion map over the digit; hovering a pixel gives its average drop and the answer with the patch
+    nearest it hidden (numbers in ``customdata``, one sentence as the template: 784 sentences would be slow)."""
+    nearest = found.nearest_patch()  # (28, 28)
+    top, left = found.corners[nearest, 0], found.corners[nearest, 1]
+    answers = found.probabilities[nearest]  # (28, 28, 10)
+    customdata = np.stack([found.drop, top, top + found.patch - 1, left, left + found.patch - 1,
+                           answers.argmax(axis=-1), answers.max(axis=-1)], axis=-1)
+    template = t("why.occlusion.hover", row="%{y}", column="%{x}", digit=found.target, drop="%{customdata[0]:.1%}",
+                 top="%{customdata[1]}", bottom="%{customdata[2]}", left="%{customdata[3]}",
+                 right="%{customdata[4]}", answer="%{customdata[5]}", probability="%{customdata[6]:.0%}")
+    return overlay_figure(image, found.drop, signed=True, customdata=customdata, hovertemplate=template)
 
 
 def probabilities_figure(series: dict[str, np.ndarray]) -> go.Figure:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlib.features import softmax
 from cnnlib.text import t
 
 SIDE, DIGITS = 28, 10
@@ -116,12 +117,6 @@ def _check_digit(target: int) -> int:
     if int(target) != target or not 0 <= target < DIGITS:
         raise ValueError(t("why.error.target", target=target))
     return int(target)
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """Probabilities from scores along the last axis, computed stably: exp(z - max z) / sum."""
-    shifted = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def scores(model, images: np.ndarray) -> np.ndarray:

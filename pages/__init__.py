@@ -103,6 +103,7 @@ def app_pages() -> list[StreamlitPage]:
         st.Page("pages/home.py", title=t("common.nav.home"), icon=":material/home:", default=True),
         st.Page("pages/toy_convolution.py", title=t("common.nav.toy"), icon=":material/grid_on:"),
         st.Page("pages/draw_digit.py", title=t("common.nav.draw"), icon=":material/draw:"),
+        st.Page("pages/why_answer.py", title=t("common.nav.why"), icon=":material/psychology_alt:"),
         st.Page("pages/train.py", title=t("common.nav.train"), icon=":material/model_training:"),
     ]
 

@@ -11,8 +11,9 @@ softmax is run without it, so a model that outputs probabilities is explained li
     knockout(model, image, layer, channels)         (10,)     probabilities with those channels set to 0
     nudge(model, image, target, epsilon)            (28, 28)  signed-gradient steps towards ``target``
 
-Everything runs eagerly, a batch at a time: Streamlit clears Keras's session after every run, so a traced
-``tf.function`` would be traced again on every click. TensorFlow is imported inside the functions.
+Everything runs eagerly, a batch at a time: Streamlit clears Keras's session after every run (see MEASURED.md),
+so nothing here relies on a traced ``tf.function`` outliving a run; each run pays TensorFlow's kernel set-up again
+(``bench/explain_speed.py`` times that). TensorFlow is imported inside the functions.
 """
 
 from __future__ import annotations

@@ -132,7 +132,8 @@ def probability_figure(probabilities: np.ndarray) -> go.Figure:
 def unit_bars_figure(values: np.ndarray, highlight: int | None = None, height: int = 120) -> go.Figure:
     """A dense layer's outputs as a strip of bars, one per unit (``highlight`` in red), hover giving unit and value."""
     values = np.asarray(values)
-    colors = [WINNER_COLOR if unit == highlight else BAR_COLOR for unit in range(len(values))]
+    colors = BAR_COLOR if highlight is None else [WINNER_COLOR if unit == highlight else BAR_COLOR
+                                                  for unit in range(len(values))]
     bars = {"type": "bar", "x": np.arange(len(values)), "y": values, "marker": {"color": colors, "line": {"width": 0}},
             "hovertemplate": t("draw.figure.unit_hover", unit="%{x}", value="%{y:.3f}") + "<extra></extra>"}
     few = len(values) <= 32

@@ -5,12 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from conftest import APP_PATH, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
-from test_pages import navigation_pages
 
-import pages
 from cnnlib import models_store, why_text
 from cnnlib.explain import FilterEdit, Nudge, Occlusion, patch_starts
 from cnnlib.figures.why import occlusion_figure
@@ -18,20 +15,6 @@ from cnnlib.text import catalogue, t
 
 PAGE = "pages/why_answer.py"
 SMALL_MODEL = "why_test_small"
-
-
-@pytest.fixture(autouse=True)
-def why_page_in_navigation(monkeypatch):
-    """The app's navigation with this page in it (until ``pages.app_pages`` lists it, the test adds it after Draw)."""
-    listed = pages.app_pages
-
-    def with_why_page():
-        found = listed()
-        if any(page.url_path == "why_answer" for page in found):
-            return found
-        return [*found, st.Page(PAGE, title=t("why.nav"), icon=":material/psychology_alt:")]
-
-    monkeypatch.setattr(pages, "app_pages", with_why_page)
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +190,6 @@ def test_a_nudge_ends_in_one_of_three_sentences():
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(PAGE not in navigation_pages(), reason="a server shows the page once pages.app_pages lists it")
 def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small_model):
     """Draw a 7 on the Draw page, open Why this answer? from the sidebar: every panel shows for that digit."""
     models_store.save_model(small_model, SMALL_MODEL, {}, models_dir)
@@ -220,7 +202,7 @@ def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
     page.mouse.up()
     wait_until_idle(page)
-    page.get_by_role("link", name=t("why.nav")).click()
+    page.get_by_role("link", name=t("common.nav.why")).click()
     wait_until_idle(page, timeout_ms=90_000)
     page.wait_for_selector('[data-testid="stSkeleton"]', state="detached")
     main = page.locator('[data-testid="stMainBlockContainer"]')

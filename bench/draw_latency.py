@@ -99,16 +99,14 @@ class Timer:
 
 def digit_section(pixels: np.ndarray, timer: Timer) -> np.ndarray:
     """Section 1, as the page's ``canvas_input`` and ``digit_panel``: the prepared digit, its figure and text, and
-    the three preparation pictures with their captions."""
+    the expander of preparation pictures, closed as it opens (its pictures are made only while it is open)."""
     prepared = preprocess.prepare_digit(pixels)
     timer.lap("1. preprocess")
     st.caption(t("draw.canvas.caption", size=CANVAS_PX))
     st.plotly_chart(figures.digit_figure(prepared.image, t("draw.description.draw")), key="draw_mnist_view")
     st.markdown(digit_text.mnist_view_text(prepared.image))
-    pictures, captions = figures.preparation_pictures(prepared), digit_text.preparation_captions(prepared)
-    for picture, caption in zip(pictures, captions):
-        st.image(picture, width=figures.STEP_PX, caption=caption)
-    timer.lap("1. digit figure, pictures, text")
+    st.expander(t("draw.view.recipe"), key="draw_recipe", on_change="rerun")
+    timer.lap("1. digit figure, text")
     return prepared.image
 
 

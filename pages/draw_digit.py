@@ -12,9 +12,8 @@ from pages import cached_mnist, ensure_app_navigation
 
 ensure_app_navigation()
 
-CANVAS_PX = 280
+CANVAS_PX, PADDINGS, KERNEL_SIZES = 280, ["SAME", "VALID"], [1, 2, 3, 4, 5, 7]
 SOURCES, FILTER_SOURCES = ["draw", "sample", "upload"], ["random", "trained"]
-PADDINGS, KERNEL_SIZES = ["SAME", "VALID"], [1, 2, 3, 4, 5, 7]
 DEFAULTS = {"draw_source": "draw", "draw_stroke_width": 18, "draw_sample_index": 0, "draw_filter_source": "random",
             "draw_filter_count": features.TUTORIAL_FILTERS, "draw_kernel_size": features.TUTORIAL_KERNEL,
             "draw_conv_stride": features.TUTORIAL_CONV_STRIDE, "draw_conv_padding": features.TUTORIAL_CONV_PADDING,
@@ -178,9 +177,10 @@ def digit_panel() -> np.ndarray | None:
     view_column.plotly_chart(figures.digit_figure(image, description), key="draw_mnist_view")
     view_column.markdown(digit_text.mnist_view_text(image))
     if prepared is not None:
-        with view_column.expander(t("draw.view.recipe"), expanded=False):
+        recipe = view_column.expander(t("draw.view.recipe"), key="draw_recipe", on_change="rerun")
+        if recipe.open:  # its three pictures are made only while someone looks at them
             pictures, captions = figures.preparation_pictures(prepared), digit_text.preparation_captions(prepared)
-            for column, picture, caption in zip(st.columns(3), pictures, captions):
+            for column, picture, caption in zip(recipe.columns(3), pictures, captions):
                 column.image(picture, width=figures.STEP_PX, caption=caption)
     return image
 

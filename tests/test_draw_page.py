@@ -95,6 +95,22 @@ def test_damaged_model_file_shows_an_error_not_a_traceback(tmp_path, monkeypatch
     assert len(at.get("plotly_chart")) == 4  # the tutorial's steps still show
 
 
+def test_drawn_pixels_go_through_with_the_recipe_pictures_made_only_when_opened(tmp_path, monkeypatch):
+    from PIL import Image, ImageDraw
+
+    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(canvas).line([(70, 56), (210, 56), (126, 238)], fill=(255, 255, 255, 255), width=18)
+    monkeypatch.setenv(models_store.MODELS_DIR_ENV, str(tmp_path))
+    at = AppTest.from_file(APP_PATH, default_timeout=60).run()
+    at.switch_page("pages/draw_digit.py").run()
+    at.session_state["draw_pixels"] = np.asarray(canvas)  # what the canvas's last stroke left
+    at.run()
+    assert not at.exception
+    assert "of 784 pixels hold ink" in markdown_text(at) and len(at.get("plotly_chart")) == 4
+    assert [expander.label for expander in at.expander] == ["How your picture became 28x28 (MNIST's own recipe)"]
+    assert not at.get("image")  # closed: no pictures made
+
+
 def draw_stroke(page, points) -> None:
     """Drag the mouse through ``points`` (fractions of the canvas) on the drawing canvas, in small steps."""
     canvas = page.locator("canvas.upper-canvas")

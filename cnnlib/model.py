@@ -1,7 +1,7 @@
-"""The tutorial's network (section 2.3), bugs fixed, in Keras 3.
+"""The tutorial's network (section 2.3), bugs fixed, in Keras 3, and what trains it: Adam's schedule, augmentation.
 
     input  (N, 28, 28, 1)
-    conv1  3x3x32, ReLU, SAME   -> (N, 28, 28, 32)
+    conv1  3x3x32, ReLU, SAME   -> (N, 28, 28, 32)    (kernel_size sets 3x3 or 5x5 for both convs)
     pool1  2x2, stride 2, SAME  -> (N, 14, 14, 32)
     conv2  3x3x64, ReLU, SAME   -> (N, 14, 14, 64)
     pool2  2x2, stride 2, SAME  -> (N, 7, 7, 64)   (the tutorial assigned this to L1 and flattened 14x14x64)
@@ -9,30 +9,39 @@
     dense1 256, ReLU, dropout   -> (N, 256)
     dense2 256, ReLU, dropout   -> (N, 256)
     logits 10                   -> (N, 10)         (accuracy takes argmax of these, not of relu(logits))
+
+With ``augment`` the network trains inside ``training_model``: random shifts, turns and zooms of each batch in front
+of it, active only while training. The network alone is what is saved and read everywhere.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from cnnlib.training.config import Hyperparameters
+
+WARMUP_START = 0.1  # the warm-up rises from a tenth of the learning rate to all of it
+SHIFT, TURN, ZOOM = 0.1, 0.05, 0.1  # up to 10% of the side (2.8 pixels), 0.05 of a full turn (18°), 10% bigger/smaller
 
 
 def build_model(hp: Hyperparameters = Hyperparameters(), steps_per_epoch: int = 1):
     """A compiled ``keras.Sequential`` with the tutorial's architecture and named layers.
 
-    ``steps_per_epoch`` matters only for ``lr_decay="cosine"``: the rate reaches 0 after ``epochs * steps_per_epoch``.
+    ``steps_per_epoch`` matters only for a schedule: the warm-up and the cosine span ``epochs * steps_per_epoch``.
     """
     import keras
     from keras import layers
 
     keras.utils.set_random_seed(hp.seed)
-    conv_init = _conv_initializers(hp.init, hp.seed)
+    conv = {"kernel_size": hp.kernel_size, "padding": "same", "activation": "relu",
+            **_conv_initializers(hp.init, hp.seed)}
     dropout_rate = 1.0 - hp.keep_prob
     model = keras.Sequential(
         [
             keras.Input(shape=(28, 28, 1), name="image"),
-            layers.Conv2D(hp.conv1_filters, 3, padding="same", activation="relu", name="conv1", **conv_init),
+            layers.Conv2D(hp.conv1_filters, name="conv1", **conv),
             layers.MaxPooling2D(2, strides=2, padding="same", name="pool1"),
-            layers.Conv2D(hp.conv2_filters, 3, padding="same", activation="relu", name="conv2", **conv_init),
+            layers.Conv2D(hp.conv2_filters, name="conv2", **conv),
             layers.MaxPooling2D(2, strides=2, padding="same", name="pool2"),
             layers.Flatten(name="flatten"),
             layers.Dense(hp.dense_units, activation="relu", kernel_initializer="he_normal", name="dense1"),
@@ -43,21 +52,60 @@ def build_model(hp: Hyperparameters = Hyperparameters(), steps_per_epoch: int = 
         ],
         name="tutorial_cnn",
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=_learning_rate(hp, steps_per_epoch)),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate(hp, hp.epochs * steps_per_epoch),
+                                      beta_1=hp.beta_1, beta_2=hp.beta_2)
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
     return model
 
 
-def _learning_rate(hp: Hyperparameters, steps_per_epoch: int):
-    """Adam's rate: the constant ``hp.learning_rate``, or half a cosine from it down to 0 over the whole run."""
+def learning_rate(hp: Hyperparameters, total_steps: int):
+    """Adam's rate: constant, or a linear warm-up over ``hp.warmup`` of the steps then constant or half a cosine to 0.
+
+    The tutorial's recipe (no warm-up, no decay) gets the plain number; warm-up then cosine is the "one-cycle" rate.
+    """
     import keras
 
-    if hp.lr_decay == "cosine":
-        return keras.optimizers.schedules.CosineDecay(hp.learning_rate, decay_steps=hp.epochs * steps_per_epoch)
-    return hp.learning_rate
+    if hp.lr_decay == "none" and hp.warmup == 0:
+        return hp.learning_rate
+    warmup_steps = round(total_steps * hp.warmup)
+    return keras.optimizers.schedules.CosineDecay(
+        hp.learning_rate * WARMUP_START if warmup_steps else hp.learning_rate,
+        decay_steps=max(1, total_steps - warmup_steps), alpha=0.0 if hp.lr_decay == "cosine" else 1.0,
+        warmup_target=hp.learning_rate if warmup_steps else None, warmup_steps=warmup_steps)
+
+
+def augmentation_layers(seed: int) -> list:
+    """Random shift, turn and zoom of each digit (black fill); Keras applies them only when ``training=True``."""
+    from keras import layers
+
+    return [layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant", seed=seed, name="shift"),
+            layers.RandomRotation(TURN, fill_mode="constant", seed=seed + 1, name="turn"),
+            layers.RandomZoom(ZOOM, ZOOM, fill_mode="constant", seed=seed + 2, name="zoom")]
+
+
+def augmented_digits(images: np.ndarray, versions: int = 3, seed: int = 0) -> np.ndarray:
+    """``(N, 28, 28)`` digits in 0..1 -> ``(versions, N, 28, 28)``: random versions of each, as training sees them."""
+    import keras
+
+    augment = keras.Sequential(augmentation_layers(seed))
+    batch = np.asarray(images, np.float32)[..., np.newaxis]
+    return np.stack([keras.ops.convert_to_numpy(augment(batch, training=True))[..., 0] for _ in range(versions)])
+
+
+def training_model(model, hp: Hyperparameters):
+    """What ``fit`` trains: ``model`` itself, or with ``hp.augment`` the augmentation in front of it.
+
+    The wrapper shares the network's layers and optimizer, so training it trains ``model``; save ``model`` alone.
+    """
+    if not hp.augment:
+        return model
+    import keras
+
+    wrapper = keras.Sequential([keras.Input(shape=(28, 28, 1), name="image"), *augmentation_layers(hp.seed),
+                                model], name="augmented_training")
+    wrapper.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+    return wrapper
 
 
 def _conv_initializers(init: str, seed: int) -> dict:

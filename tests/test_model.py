@@ -29,7 +29,7 @@ def test_logits_for_a_batch_of_two(model):
 
 def test_tutorial_init_draws_filters_with_sigma_one_and_he_with_sigma_sqrt_2_over_fan_in():
     tutorial = build_model(PRESETS[Preset.TUTORIAL]).get_layer("conv2").kernel.numpy()  # (3, 3, 32, 64)
-    he = build_model(Hyperparameters(init="he")).get_layer("conv2").kernel.numpy()
+    he = build_model(Hyperparameters(init="he", kernel_size=3)).get_layer("conv2").kernel.numpy()
     assert tutorial.std() == pytest.approx(1.0, rel=0.05)
     assert he.std() == pytest.approx(np.sqrt(2 / (3 * 3 * 32)), rel=0.15)  # He-normal is truncated: slightly less
 

@@ -3,7 +3,9 @@
     model, summary = train(TrainConfig(data_source="offline"), emit=print)
 
 ``train`` emits the events listed in ``cnnlib.training.progress`` (plain dicts of numbers and names) and returns the
-trained model with a summary (test accuracy, epochs, seconds, images/s, data source, model path).
+trained model with a summary (test accuracy, epochs, seconds, images/s, data source, model path). Beside the model it
+saves the weights and test accuracy after every epoch (``cnnlib.snapshots``); the JSON card lists those accuracies.
+With augmentation on, ``fit`` trains the network inside ``cnnlib.model.training_model``; the network alone is saved.
 
 Each batch's own cost: in Keras 3, ``logs["loss"]`` after batch k is the epoch's running mean
 ``mean_k = (n_1 cost_1 + ... + n_k cost_k) / N_k``, so ``cost_k = (mean_k N_k - mean_{k-1} N_{k-1}) / n_k``.
@@ -24,8 +26,9 @@ from datetime import datetime, timezone
 import numpy as np
 
 from cnnlib.data import MnistData, load_mnist
-from cnnlib.model import build_model
+from cnnlib.model import build_model, training_model
 from cnnlib.models_store import SavedModel, save_model
+from cnnlib.snapshots import EpochSnapshots, save_snapshots, snapshot_callback
 from cnnlib.training.config import Hyperparameters, TrainConfig
 from cnnlib.training.progress import Event
 
@@ -182,34 +185,42 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
             "misclassified": [[int(i), int(y_test[i]), int(predicted[i])] for i in wrong[:MAX_MISCLASSIFIED_SENT]]}
 
 
-def save(model, config: TrainConfig, summary: dict, data: MnistData) -> SavedModel:
-    """Save the model and its JSON card (hyperparameters, data, accuracy, date) atomically."""
+def save(model, config: TrainConfig, summary: dict, data: MnistData, snapshots: EpochSnapshots) -> SavedModel:
+    """Save the model and its JSON card (hyperparameters, data, accuracy, date) atomically, then its epochs' weights."""
     path = config.output_path()
     card = {"hyperparameters": config.hp.to_dict(), "data_source": data.source,
             "data_description": data.description, "train_limit": config.train_limit,
-            "test_accuracy": summary["test_accuracy"], "epochs_completed": summary["epochs"],
+            "test_accuracy": summary["test_accuracy"], "epoch_test_accuracies": snapshots.test_accuracies,
+            "epochs_completed": summary["epochs"],
             "stopped_early": summary["stopped_early"], "device": summary["device"],
             "seconds": summary["seconds"], "images_per_second": summary["images_per_second"],
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    return save_model(model, path.stem, card, directory=path.parent)
+    saved = save_model(model, path.stem, card, directory=path.parent)
+    save_snapshots(saved.path, snapshots)
+    return saved
 
 
 # Training --------------------------------------------------------------------------------------------------------
 
 def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str):
-    """Build the model on the best device, emit ``started``, fit with progress; return ``(model, recorder, device)``."""
+    """Build the model on the best device, emit ``started``, fit with progress and epoch snapshots.
+
+    Returns ``(model, recorder, device, snapshots)``; ``model`` is the network alone, without augmentation.
+    """
     strategy, device = training_strategy()
     steps = -(-len(arrays.x_train) // hp.batch_size)
     with strategy.scope():
         model = build_model(hp, steps_per_epoch=steps)
+        trainee = training_model(model, hp)
     emit({"event": Event.STARTED, "device": device, "data_source": source, "train_count": len(arrays.x_train),
           "validation_count": len(arrays.x_val), "test_count": len(arrays.x_test), "epochs": hp.epochs,
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})
     recorder = BatchRecorder(emit, stop_requested, len(arrays.x_train), hp.batch_size)
-    model.fit(arrays.x_train, arrays.y_train, batch_size=hp.batch_size, epochs=hp.epochs,
-              validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0,
-              callbacks=[keras_callback(recorder)])
-    return model, recorder, device
+    snapshots = snapshot_callback(arrays.x_test, arrays.y_test)
+    trainee.fit(arrays.x_train, arrays.y_train, batch_size=hp.batch_size, epochs=hp.epochs,
+                validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0,
+                callbacks=[keras_callback(recorder), snapshots])
+    return model, recorder, device, snapshots.snapshots
 
 
 def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | None = None):
@@ -217,7 +228,8 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
     started = time.perf_counter()
     data = load_mnist(config.data_source, config.npz_path)
     arrays = split_training_data(data, config.train_limit)
-    model, recorder, device = fit(config.hp, arrays, emit, stop_requested or threading.Event(), data.source)
+    model, recorder, device, snapshots = fit(config.hp, arrays, emit, stop_requested or threading.Event(),
+                                             data.source)
     emit({"event": Event.EVALUATING})
     evaluation = evaluate(model, arrays.x_test, arrays.y_test)
     emit(evaluation)
@@ -226,7 +238,7 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
                "data_source": data.source, "model_path": None, "stopped_early": recorder.stopped,
                "device": device, "train_count": len(arrays.x_train)}
     emit({"event": Event.SAVING})
-    saved = save(model, config, summary, data)
+    saved = save(model, config, summary, data, snapshots)
     summary["model_path"] = str(saved.path)
     emit({"event": Event.SAVED, "model_name": saved.name, "model_path": str(saved.path)})
     emit({"event": Event.FINISHED, "summary": summary})

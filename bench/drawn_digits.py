@@ -1,0 +1,161 @@
+"""Does the model read drawn digits as well as scans? MNIST test digits redrawn as mouse strokes on the Draw canvas.
+
+    python bench/drawn_digits.py                       # train the default preset on the offline subset, then measure
+    python bench/drawn_digits.py --model models/x.keras --count 1000
+    python bench/drawn_digits.py --model models/x.keras --chromium 50    # also draw 50 with the mouse in Chromium
+
+Each test digit becomes strokes: scaled 10x onto the 280x280 canvas (MNIST's 28x28 is the canvas at a tenth), its
+ink thinned to a one-pixel skeleton (Zhang and Suen), the skeleton traced into mouse paths. Fast mode paints the
+paths as the canvas does (white, ``--stroke`` pixels wide, round ends and joints, on black) and prepares the picture
+with the app's own ``cnnlib.preprocess.prepare_digit``; Chromium mode drags the mouse along the same paths on the
+Draw page's canvas (``canvas.upper-canvas``) and reads ``Prediction: D``. Both print the model's accuracy on the
+drawn digits beside its accuracy on the same digits' scans. Targets (issue 11): drawn >= 0.98, at most one point
+below scans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from cnnlib.data import load_mnist  # noqa: E402
+from cnnlib.preprocess import prepare_digit  # noqa: E402
+
+CANVAS, SCALE, STROKE = 280, 10, 18  # the Draw page's canvas, its size over MNIST's, its default stroke width
+NEIGHBOURS = [(-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1)]  # 4-neighbours first
+
+
+def skeleton(ink: np.ndarray) -> np.ndarray:
+    """A boolean image thinned to one-pixel lines (Zhang and Suen, 1984), vectorised over the image."""
+    image = np.pad(ink.astype(bool), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p2, p3, p4, p5, p6, p7, p8, p9 = (np.roll(image, (-dy, -dx), (0, 1)) for dy, dx in
+                                              ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)))
+            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
+            count = sum(p.astype(int) for p in ring[:8])
+            transitions = sum((~a & b).astype(int) for a, b in zip(ring, ring[1:]))
+            first, second = (p2 & p4 & p6, p4 & p6 & p8) if step == 0 else (p2 & p4 & p8, p2 & p6 & p8)
+            remove = image & (count >= 2) & (count <= 6) & (transitions == 1) & ~first & ~second
+            if remove.any():
+                image, changed = image & ~remove, True
+        if not changed:
+            return image[1:-1, 1:-1]
+
+
+def trace(lines: np.ndarray) -> list[list[tuple[int, int]]]:
+    """One-pixel lines as mouse paths of (x, y) points, each starting at a line end where there is one."""
+    left = {(int(r), int(c)) for r, c in zip(*np.nonzero(lines))}
+    done: set[tuple[int, int]] = set()
+    paths = []
+
+    def free(point):
+        return [(point[0] + dy, point[1] + dx) for dy, dx in NEIGHBOURS if (point[0] + dy, point[1] + dx) in left]
+
+    while left:
+        start = min(left, key=lambda point: (len(free(point)), point))
+        joined = [(start[0] + dy, start[1] + dx) for dy, dx in NEIGHBOURS if (start[0] + dy, start[1] + dx) in done]
+        path, point = joined[:1] + [start], start  # a branch starts on the line it leaves, so the strokes touch
+        left.discard(start)
+        while nxt := free(point):
+            point = nxt[0]
+            left.discard(point)
+            path.append(point)
+        done.update(path)
+        paths.append([(c, r) for r, c in path])
+    return paths
+
+
+def digit_strokes(digit: np.ndarray) -> list[list[tuple[int, int]]]:
+    """A 28x28 uint8 digit as mouse paths on the 280x280 canvas: scaled 10x, thresholded at half, thinned, traced."""
+    big = np.asarray(Image.fromarray(digit).resize((CANVAS, CANVAS), Image.Resampling.BILINEAR), np.float32)
+    return trace(skeleton(big >= 0.5 * big.max()))
+
+
+def paint(paths: list[list[tuple[int, int]]], stroke: int = STROKE) -> np.ndarray:
+    """Paths painted as the canvas paints a freehand stroke: white, round ends and joints, on black; RGBA uint8."""
+    image = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 255))
+    draw, radius = ImageDraw.Draw(image), stroke / 2
+    for path in paths:
+        if len(path) > 1:
+            draw.line(path, fill=(255, 255, 255, 255), width=stroke, joint="curve")
+        for x, y in (path[0], path[-1]):
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(255, 255, 255, 255))
+    return np.asarray(image)
+
+
+def drawn_inputs(digits: np.ndarray, stroke: int) -> np.ndarray:
+    """Every digit drawn as strokes and prepared by the app: ``(N, 28, 28, 1)`` float32, what the model reads."""
+    return np.stack([prepare_digit(paint(digit_strokes(digit), stroke)).image for digit in digits])[..., None]
+
+
+def train_default_model(directory: Path) -> Path:
+    """The app's default preset trained on the offline subset by the app's CLI; the saved model's path."""
+    out = directory / "default-offline.keras"
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "cnnlib.train", "--data", "offline", "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"default preset on the offline subset: test accuracy {summary['test_accuracy']:.4f}, "
+          f"{summary['seconds']:.1f} s in the trainer, {time.perf_counter() - started:.1f} s wall")
+    return out
+
+
+def fast_mode(model, digits: np.ndarray, labels: np.ndarray, stroke: int) -> dict:
+    """Accuracy on the scans and on the same digits drawn as strokes."""
+    scans = (digits.astype(np.float32) / 255)[..., None]
+    started = time.perf_counter()
+    drawn = drawn_inputs(digits, stroke)
+    rendered_s = time.perf_counter() - started
+    read = {name: np.argmax(model.predict(x, batch_size=500, verbose=0), axis=1) for name, x in
+            (("scans", scans), ("drawn", drawn))}
+    return {"count": len(digits), "stroke": stroke, "scans": float(np.mean(read["scans"] == labels)),
+            "drawn": float(np.mean(read["drawn"] == labels)), "render_seconds": round(rendered_s, 1)}
+
+
+def parse_arguments() -> argparse.Namespace:
+    """The bench's options."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="a saved .keras model; default: train the default preset on the offline subset")
+    parser.add_argument("--count", type=int, default=1000, help="test digits to draw (the offline subset has 1,000)")
+    parser.add_argument("--stroke", type=int, default=STROKE, help="stroke width in canvas pixels (canvas default 18)")
+    parser.add_argument("--chromium", type=int, default=0, help="also draw this many with the mouse on the Draw page")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_arguments()
+    from cnnlib.models_store import load_model
+
+    data = load_mnist("offline")
+    digits, labels = data.x_test[:args.count], data.y_test[:args.count]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(args.model) if args.model else train_default_model(Path(directory))
+        result = {"model": path.name, **fast_mode(load_model(path), digits, labels, args.stroke)}
+        print(f"fast mode: {result['count']} offline test digits, stroke {result['stroke']}: drawn "
+              f"{result['drawn']:.3f}, scans {result['scans']:.3f} ({result['render_seconds']} s to draw and prepare)")
+        if args.chromium:
+            from drawn_in_chromium import chromium_mode
+
+            result["chromium"] = chromium_mode(path, digits[:args.chromium], labels[:args.chromium], digit_strokes)
+            print(f"Chromium: {result['chromium']['right']} of {args.chromium} drawn digits read right "
+                  f"({result['chromium']['accuracy']:.3f}), median {result['chromium']['median_s']:.1f} s a digit")
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,7 @@ Section 2.2, on MNIST's first training image::
 ``conv2d`` and ``max_pool`` here are vectorised numpy with TensorFlow's padding rule (``cnnlib.toy.axis_padding``)
 and give the same numbers as ``cnnlib.toy``'s step-by-step versions, fast enough to rerun on every stroke.
 ``ModelProbe`` reads a trained network with the same two functions and the network's own weights (see its
-docstring for why). Keras is imported lazily: only ``numpy_layer`` needs it. Every sentence comes from
+docstring for why). Keras is imported lazily: only ``layer_kind`` needs it. Every sentence comes from
 ``cnnlib.text`` (the ``draw`` catalogue).
 """
 

@@ -16,13 +16,16 @@ Without --model it uses the newest model in the models folder, else the tutorial
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import gc
 import io
 import logging
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -64,15 +67,22 @@ def canvas_pixels(data_url: str) -> np.ndarray:
 
 
 def load_probe(model_path: str | None) -> tuple[features.ModelProbe, str]:
-    """The probe the page would use, and a few words on which model it wraps."""
+    """The probe the page would use, and a few words on which model it wraps. Its folder becomes the models folder
+    (``CNN_EXPLORER_MODELS_DIR``), so that listing the models reads real files as the page does; without a model
+    the tutorial's architecture, untrained, is saved in a temporary folder first."""
     if model_path is None:
         newest = models_store.list_models()
         model_path = str(newest[0].path) if newest else None
-    if model_path is not None:
-        return features.ModelProbe(models_store.load_model(model_path)), f"saved model {model_path}"
-    from cnnlib.model import build_model
+    text = f"saved model {model_path}"
+    if model_path is None:
+        from cnnlib.model import build_model
 
-    return features.ModelProbe(build_model()), "untrained tutorial architecture (32/64 filters, 256 units)"
+        folder = tempfile.mkdtemp(prefix="draw_latency_")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        model_path = str(models_store.save_model(build_model(), "untrained", {"test_accuracy": 0.1}, folder).path)
+        text = "untrained tutorial architecture (32/64 filters, 256 units)"
+    os.environ[models_store.MODELS_DIR_ENV] = str(Path(model_path).parent)
+    return features.ModelProbe(models_store.load_model(model_path)), text
 
 
 class Timer:

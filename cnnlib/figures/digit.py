@@ -91,8 +91,9 @@ def mosaic_figure(images: np.ndarray, hover_key: str, titles: Sequence[str] | No
 
 def digit_figure(image: np.ndarray, description: str) -> go.Figure:
     """The (28, 28) digit as MNIST sees it, in the tutorial's Greys from 0 (white) to 1 (black)."""
-    return mosaic_figure(image[None], "draw.figure.digit_hover", [t("draw.figure.digit_title",
-                         description=description)], columns=1, tile_px=DIGIT_PX, zmin=0.0, zmax=1.0)
+    title = t("draw.figure.digit_title", description=description)
+    return mosaic_figure(image[None], "draw.figure.digit_hover", [title], columns=1, tile_px=DIGIT_PX, zmin=0.0,
+                         zmax=1.0)
 
 
 def filter_grid_figure(filters: np.ndarray) -> go.Figure:

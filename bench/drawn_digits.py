@@ -18,10 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +40,8 @@ from cnnlib.data import load_mnist  # noqa: E402
 from cnnlib.preprocess import prepare_digit  # noqa: E402
 
 CANVAS, SCALE, STROKE = 280, 10, 18  # the Draw page's canvas, its size over MNIST's, its default stroke width
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # as tests/conftest.py waits
+MOUSE_STEP = 6  # canvas pixels between the mouse's points along a path
 NEIGHBOURS = [(-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1)]  # 4-neighbours first
 
 
@@ -127,6 +134,82 @@ def fast_mode(model, digits: np.ndarray, labels: np.ndarray, stroke: int) -> dic
             "drawn": float(np.mean(read["drawn"] == labels)), "render_seconds": round(rendered_s, 1)}
 
 
+@contextmanager
+def app_server(models: Path):
+    """``streamlit run app.py`` on a free loopback port, offline data, models from ``models``; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "CNN_EXPLORER_MODELS_DIR": str(models), "CNN_EXPLORER_DATA": "offline"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+               "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def draw_and_read(browser, url: str, paths: list[list[tuple[int, int]]]) -> int | None:
+    """Open the Draw page in a new session, drag the mouse along ``paths`` on its canvas, read ``Prediction: D``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(url)
+        page.wait_for_selector(IDLE_APP)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Draw a digit", exact=True).click()
+        canvas = page.locator("canvas.upper-canvas")
+        canvas.wait_for()
+        box = canvas.bounding_box()
+        for path in paths:
+            points = [(box["x"] + x * box["width"] / CANVAS, box["y"] + y * box["height"] / CANVAS)
+                      for x, y in path[::MOUSE_STEP] + path[-1:]]
+            page.mouse.move(*points[0])
+            page.mouse.down()
+            for x, y in points[1:]:
+                page.mouse.move(x, y, steps=2)
+            page.mouse.up()
+            page.wait_for_timeout(300)
+            page.wait_for_selector(IDLE_APP)
+        page.wait_for_timeout(1500)  # the last stroke's rerun may start late on a busy machine
+        page.wait_for_selector(IDLE_APP)
+        text = page.get_by_text("Prediction:").first.inner_text()
+        return int(text.split(":")[1].split()[0])
+    finally:
+        context.close()
+
+
+def chromium_mode(model_path: Path, digits: np.ndarray, labels: np.ndarray) -> dict:
+    """Draw each digit with the mouse on the Draw page (a fresh session each) and count the predictions read right."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as models, sync_playwright() as playwright:
+        shutil.copy(model_path, models)
+        shutil.copy(model_path.with_suffix(".json"), models)
+        browser = playwright.chromium.launch(executable_path=os.environ.get("CNN_EXPLORER_CHROMIUM",
+                                                                            "/usr/bin/chromium"),
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        read, seconds = [], []
+        with app_server(Path(models)) as url:
+            for digit in digits:
+                started = time.perf_counter()
+                read.append(draw_and_read(browser, url, digit_strokes(digit)))
+                seconds.append(time.perf_counter() - started)
+        browser.close()
+    right = int(sum(answer == label for answer, label in zip(read, labels)))
+    return {"count": len(digits), "right": right, "accuracy": right / len(digits), "median_s": statistics.median(seconds),
+            "read": read, "labels": [int(label) for label in labels]}
+
+
 def parse_arguments() -> argparse.Namespace:
     """The bench's options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -149,9 +232,7 @@ def main() -> None:
         print(f"fast mode: {result['count']} offline test digits, stroke {result['stroke']}: drawn "
               f"{result['drawn']:.3f}, scans {result['scans']:.3f} ({result['render_seconds']} s to draw and prepare)")
         if args.chromium:
-            from drawn_in_chromium import chromium_mode
-
-            result["chromium"] = chromium_mode(path, digits[:args.chromium], labels[:args.chromium], digit_strokes)
+            result["chromium"] = chromium_mode(path, digits[:args.chromium], labels[:args.chromium])
             print(f"Chromium: {result['chromium']['right']} of {args.chromium} drawn digits read right "
                   f"({result['chromium']['accuracy']:.3f}), median {result['chromium']['median_s']:.1f} s a digit")
         print(json.dumps(result), flush=True)

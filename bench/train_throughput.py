@@ -19,6 +19,10 @@ last epoch, each read by a clock call in ``on_epoch_end`` (the trainer's ``epoch
 Images/s = training images x (epochs - 1) / window. ``--rounds`` A/B pairs alternate so that other work on the
 machine falls on both alike; the medians, their ratio and the median of each round's ratio are printed.
 Target: ratio >= 0.95.
+
+Last, how close training comes to the machine's limit: the network's FLOPs per training image (forward multiply-adds
+of its conv and dense layers x 2, and x 3 for forward plus backward) x the app's images/s, over the CPU's float32
+peak measured in the same run by the best of a few large matmuls (``--matmul 4096``: 2 x 4096^3 FLOPs each).
 """
 
 from __future__ import annotations
@@ -112,6 +116,27 @@ def app_trainer(config: TrainConfig) -> tuple[list[float], int]:
     return progress.epoch_times, progress.train_count
 
 
+def training_flops_per_image(hp: Hyperparameters) -> float:
+    """FLOPs to train on one image: 2 per multiply-add of conv1, conv2 and the three dense layers, x 3 for backward."""
+    k, c1, c2, units = hp.kernel_size, hp.conv1_filters, hp.conv2_filters, hp.dense_units
+    multiply_adds = (28 * 28 * k * k * c1 + 14 * 14 * k * k * c1 * c2 + 7 * 7 * c2 * units + units * units
+                     + units * 10)
+    return 3 * 2 * multiply_adds
+
+
+def matmul_peak_flops(side: int, repeats: int = 5) -> float:
+    """The CPU's float32 FLOP/s: the best of ``repeats`` ``side`` x ``side`` matmuls with TensorFlow."""
+    import tensorflow as tf
+
+    a = tf.random.normal((side, side), dtype=tf.float32)
+    best = float("inf")
+    for _ in range(repeats + 1):  # the first one warms up
+        started = time.perf_counter()
+        tf.linalg.matmul(a, a).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * side**3 / best
+
+
 def parse_arguments() -> argparse.Namespace:
     """The bench's options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -121,6 +146,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=PRESETS[DEFAULT_PRESET].batch_size)
     parser.add_argument("--train-limit", type=int)
     parser.add_argument("--rounds", type=int, default=2, help="A/B pairs, alternated, to even out a busy machine")
+    parser.add_argument("--matmul", type=int, default=4096, help="side of the square matmul that measures the peak")
     parser.add_argument("--plain-child", help=argparse.SUPPRESS)  # internal: run plain_fit on this JSON config
     return parser.parse_args()
 
@@ -148,6 +174,9 @@ def main() -> None:
     print(f"app trainer     : {app_rate:8,.0f} images/s (median)")
     print(f"ratio app / plain: {app_rate / plain_rate:.3f}   (target >= 0.95); median of the rounds' own ratios: "
           f"{statistics.median(a / p for a, p in zip(app, plain)):.3f}")
+    flops, peak = training_flops_per_image(hp), matmul_peak_flops(args.matmul)
+    print(f"training: {flops / 1e6:.1f} MFLOP per image x {app_rate:,.0f} images/s = {flops * app_rate / 1e9:.1f} "
+          f"GFLOP/s; float32 matmul peak {peak / 1e9:.1f} GFLOP/s; training reaches {flops * app_rate / peak:.1%} of it")
 
 
 if __name__ == "__main__":

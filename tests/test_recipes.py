@@ -95,3 +95,13 @@ def test_a_three_epoch_run_saves_four_weight_states_and_their_test_accuracies(au
     assert card["epoch_test_accuracies"][-1] == pytest.approx(summary["test_accuracy"])
     for trained, recorded in zip(model.get_weights(), snapshots.weights[-1]):
         np.testing.assert_allclose(recorded, trained, atol=2e-3 * max(1.0, float(np.abs(trained).max())))
+
+
+@pytest.mark.parametrize("preset", ["tutorial", "fast", "best"])
+def test_every_presets_caption_shows_its_recipe_and_what_it_measured(preset):
+    from cnnlib.text import t
+    from cnnlib.training.config import MEASURED, caption_values
+
+    caption = t(f"recipes.preset.{preset}.caption", **caption_values(preset))
+    assert f"{caption_values(preset)['epochs']}" in caption and "%" in caption and set(MEASURED[preset]) <= set(
+        caption_values(preset))

@@ -1,14 +1,21 @@
-"""Saved models on disk: one ``<name>.keras`` with ``<name>.json`` beside it, in one models folder.
+"""Saved models on disk: one ``<name>.keras`` with ``<name>.json`` beside it, in one learner's models folder.
 
-Folder: ``$CNN_EXPLORER_MODELS_DIR`` if set, else ``models/`` at the project root.
-JSON: whatever the trainer records (hyperparameters, data source, test accuracy, date); a missing or corrupt
-JSON reads as ``{}``.
+Folder: ``$CNN_EXPLORER_MODELS_DIR`` if set, else ``models/`` at the project root; in classroom mode each learner
+has their own under it (``cnnlib.workspace``). The teacher's ``shared/`` folder is listed too, read-only: its models
+are marked ``shared`` and their ``key`` is ``shared/<name>``, so a name never stands for two models.
 
-The model "chosen for the Draw page" is named in ``selected.txt`` in the same folder (``select_model`` writes
-it); when that file is missing or names a model that no longer exists, the newest model is chosen.
+    list_models(ws.models_dir, ws.shared_dir)        own models newest first, then the shared ones
+    selected_model(ws.models_dir, ws.shared_dir)     the one the Draw page uses
+    select_model(model.key, ws.models_dir, ws.shared_dir)
+    delete_model(model.name, ws.models_dir)          the model, its card and its epoch snapshots
 
-Writes are atomic (a temporary file in the same folder, then ``os.replace``), so a page listing the folder never
-sees half a model. Keras is imported lazily, inside the functions that need it.
+JSON: whatever the trainer records (hyperparameters, data source, test accuracy, date); a missing or corrupt JSON
+reads as ``{}``. The model "chosen for the Draw page" is named in ``selected.txt`` in the learner's folder; when
+that file is missing or names a model that no longer exists, the newest model is chosen.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``), the model before its card. A model
+file is checked against the layers the app can show before Keras reads it (``cnnlib.model_files``), then loaded
+with ``safe_mode=True`` and ``compile=False``. Keras is imported lazily, inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -17,30 +24,47 @@ import json
 import os
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnlib.files import write_atomically
+from cnnlib.model_files import check_architecture
+from cnnlib.snapshots import snapshot_path
 from cnnlib.text import t
 
 MODELS_DIR_ENV = "CNN_EXPLORER_MODELS_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SELECTED_FILE = "selected.txt"
 MODEL_SUFFIX = ".keras"
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch: no trailing newline slips by
+SHARED_PREFIX = "shared/"
+MODEL_COLUMNS = ("name", "used", "accuracy", "data", "epochs", "date")  # the Saved models table, left to right
 
 
 @dataclass(frozen=True)
 class SavedModel:
-    """One saved model: its name, its ``.keras`` path, the JSON beside it and when it was written."""
+    """One saved model: its name, its ``.keras`` path, the JSON beside it, when it was written, and whether it is
+    the teacher's (shared, read-only)."""
 
     name: str
     path: Path
     metadata: dict = field(default_factory=dict, compare=False)
     modified: float = 0.0  # seconds since the epoch (file mtime)
+    shared: bool = False
 
     def __repr__(self) -> str:
-        return f"SavedModel({self.name!r}, modified={self.modified:.0f})"
+        return f"SavedModel({self.key!r}, modified={self.modified:.0f})"
+
+    @property
+    def label(self) -> str:
+        """How pages name it: its name, marked when it is the teacher's (read-only)."""
+        return t("models.shared_name", name=self.name) if self.shared else self.name
+
+    @property
+    def key(self) -> str:
+        """The name a page chooses it by: ``name``, or ``shared/name`` for the teacher's."""
+        return SHARED_PREFIX + self.name if self.shared else self.name
 
 
 def models_dir() -> Path:
@@ -55,8 +79,8 @@ def _folder(directory: str | os.PathLike | None) -> Path:
 
 
 def check_name(name: str) -> str:
-    """``name`` if it is a safe file stem (letters, digits, ``_.-``, up to 100), else a ValueError."""
-    if not NAME_PATTERN.match(name) or name.endswith(MODEL_SUFFIX):
+    """``name`` if it is a safe file stem (letters, digits, ``_.-``, up to 100), else a ValueError with a sentence."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name.endswith(MODEL_SUFFIX):
         raise ValueError(t("models.error.invalid_name", name=name))
     return name
 
@@ -70,9 +94,8 @@ def read_metadata(model_path: Path) -> dict:
     return metadata if isinstance(metadata, dict) else {}
 
 
-def list_models(directory: str | os.PathLike | None = None) -> list[SavedModel]:
-    """Every ``*.keras`` in the folder, newest first; ``[]`` when the folder does not exist."""
-    folder = _folder(directory)
+def _models_in(folder: Path, shared: bool) -> list[SavedModel]:
+    """Every ``*.keras`` file in ``folder``, newest first; ``[]`` when the folder does not exist."""
     if not folder.is_dir():
         return []
     models = []
@@ -83,68 +106,112 @@ def list_models(directory: str | os.PathLike | None = None) -> list[SavedModel]:
             modified = path.stat().st_mtime
         except OSError:  # deleted between glob and stat
             continue
-        models.append(SavedModel(path.stem, path, read_metadata(path), modified))
+        models.append(SavedModel(path.stem, path, read_metadata(path), modified, shared))
     return sorted(models, key=lambda model: (model.modified, model.name), reverse=True)
 
 
+def list_models(directory: str | os.PathLike | None = None,
+                shared: str | os.PathLike | None = None) -> list[SavedModel]:
+    """The learner's models newest first, then (when ``shared`` is given) the teacher's shared ones, newest first."""
+    return _models_in(_folder(directory), False) + (_models_in(Path(shared), True) if shared is not None else [])
+
+
+def find_model(key: str, directory: str | os.PathLike | None = None,
+               shared: str | os.PathLike | None = None) -> SavedModel | None:
+    """The listed model with this ``key`` (``name`` or ``shared/name``), or None when there is none (any more)."""
+    return next((model for model in list_models(directory, shared) if model.key == key), None)
+
+
 def save_model(model, name: str, metadata: dict, directory: str | os.PathLike | None = None) -> SavedModel:
-    """Save ``model`` as ``<name>.keras`` and ``metadata`` as ``<name>.json``, each atomically; return the entry."""
+    """Save ``model`` as ``<name>.keras``, then ``metadata`` as ``<name>.json``, each atomically; return the entry."""
     path = _folder(directory) / f"{check_name(name)}{MODEL_SUFFIX}"
     text = json.dumps(metadata, indent=2, sort_keys=True, default=str)
-    # JSON first: a lister that sees the new .keras then also sees its metadata.
+    write_atomically(path, lambda temporary: model.save(temporary))  # a card never describes a model not yet there
     write_atomically(path.with_suffix(".json"), lambda temporary: temporary.write_text(text, encoding="utf-8"))
-    write_atomically(path, lambda temporary: model.save(temporary))
     return SavedModel(name, path, dict(metadata), path.stat().st_mtime)
 
 
-def load_model(path: str | os.PathLike, compile: bool = False):
-    """Load a ``.keras`` file with Keras's safe mode on; ValueError with a plain sentence when it cannot.
+def load_model(path: str | os.PathLike):
+    """Load a ``.keras`` file for inference, safely; ValueError with a plain sentence when it cannot be.
 
-    ``compile=False`` suits inference (the Draw page); pass True to get the saved optimizer and loss back.
+    Its architecture is checked first (``cnnlib.model_files``: Lambda layers, custom objects and layers the app
+    cannot show are refused before Keras deserialises anything); then Keras reads it with ``safe_mode=True`` and
+    ``compile=False`` (the optimizer is never read).
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(t("models.error.missing_file", file=path.name))
     if not zipfile.is_zipfile(path):
         raise ValueError(t("models.error.not_archive", file=path.name))
+    check_architecture(path)
     import keras
 
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=compile)
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types (ValueError, OSError, zipfile errors, TypeError)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(t("models.error.damaged", file=path.name, reason=first_line[:200])) from error
 
 
+def model_files(model_path: Path) -> list[Path]:
+    """Everything that belongs to a model: its ``.keras`` file, its JSON card and its epoch snapshots."""
+    return [model_path, model_path.with_suffix(".json"), snapshot_path(model_path)]
+
+
 def delete_model(name: str, directory: str | os.PathLike | None = None) -> None:
-    """Remove ``<name>.keras`` and ``<name>.json`` (missing files are fine); unselect it if it was chosen."""
+    """Remove the model and everything that belongs to it; unselect it if it was chosen.
+
+    ValueError with a sentence for a name outside the rule, and when the model was already gone (deleted meanwhile
+    in another tab); what was left of it is removed all the same.
+    """
     folder = _folder(directory)
+    path = folder / f"{check_name(name)}{MODEL_SUFFIX}"
+    existed = path.is_file()
+    for part in model_files(path):
+        part.unlink(missing_ok=True)
+    if _read_selected_name(folder / SELECTED_FILE) == name:
+        (folder / SELECTED_FILE).unlink(missing_ok=True)
+    if not existed:
+        raise ValueError(t("models.error.already_deleted", name=name))
+
+
+def select_model(key: str, directory: str | os.PathLike | None = None,
+                 shared: str | os.PathLike | None = None) -> None:
+    """Mark a model (``name`` or ``shared/name``) as the one the Draw page uses; ValueError if there is none."""
+    name = key.removeprefix(SHARED_PREFIX)
     check_name(name)
-    for suffix in (MODEL_SUFFIX, ".json"):
-        (folder / f"{name}{suffix}").unlink(missing_ok=True)
-    marker = folder / SELECTED_FILE
-    if _read_selected_name(marker) == name:
-        marker.unlink(missing_ok=True)
-
-
-def select_model(name: str, directory: str | os.PathLike | None = None) -> None:
-    """Mark ``<name>`` as the model the Draw page uses (writes ``selected.txt``); ValueError if it does not exist."""
-    folder = _folder(directory)
-    if not (folder / f"{check_name(name)}{MODEL_SUFFIX}").is_file():
-        raise ValueError(t("models.error.no_such_model", name=name, folder=folder))
-    write_atomically(folder / SELECTED_FILE, lambda temporary: temporary.write_text(name + "\n", encoding="utf-8"))
+    if find_model(key, directory, shared) is None:
+        raise ValueError(t("models.error.no_such_model", name=name))
+    write_atomically(_folder(directory) / SELECTED_FILE,
+                     lambda temporary: temporary.write_text(key + "\n", encoding="utf-8"))
 
 
 def _read_selected_name(marker: Path) -> str | None:
-    """The name written in ``selected.txt``, or None."""
+    """The key written in ``selected.txt``, or None."""
     try:
         return marker.read_text(encoding="utf-8").strip() or None
     except OSError:
         return None
 
 
-def selected_model(directory: str | os.PathLike | None = None) -> SavedModel | None:
+def selected_model(directory: str | os.PathLike | None = None,
+                   shared: str | os.PathLike | None = None) -> SavedModel | None:
     """The model chosen for the Draw page: the one in ``selected.txt`` if it exists, else the newest, else None."""
-    models = list_models(directory)
+    models = list_models(directory, shared)
     chosen = _read_selected_name(_folder(directory) / SELECTED_FILE)
-    return next((model for model in models if model.name == chosen), models[0] if models else None)
+    return next((model for model in models if model.key == chosen), models[0] if models else None)
+
+
+def oldest_model(directory: str | os.PathLike | None = None) -> SavedModel | None:
+    """The learner's oldest model (what a full workspace offers to delete), or None."""
+    models = _models_in(_folder(directory), False)
+    return models[-1] if models else None
+
+
+def models_table(models: Sequence[SavedModel], chosen: SavedModel | None) -> list[dict]:
+    """The Saved models table: one row per model, columns named in the learner's language."""
+    names = [t(f"train.models.column.{column}") for column in MODEL_COLUMNS]
+    return [dict(zip(names, (model.label, "✓" if chosen and model.key == chosen.key else "",
+                             model.metadata.get("test_accuracy"), model.metadata.get("data_source"),
+                             model.metadata.get("epochs_completed"), model.metadata.get("date"))))
+            for model in models]

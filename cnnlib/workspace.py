@@ -60,6 +60,18 @@ class Workspace:
         """Whether this workspace belongs to one learner (classroom mode)."""
         return self.id != SINGLE
 
+    @property
+    def quota(self) -> Quota | None:
+        """A learner's quota; None for the single workspace unless the server sets one."""
+        if self.private or QUOTA_MB_ENV in os.environ or QUOTA_FILES_ENV in os.environ:
+            return Quota.from_environment()
+        return None
+
+    def check_room(self, incoming_bytes: int = 0, new_models: int = 1) -> None:
+        """QuotaFull with a sentence when ``incoming_bytes`` and ``new_models`` more would not fit (no quota: fine)."""
+        if self.quota is not None:
+            check_room(self.models_dir, self.quota, incoming_bytes, new_models)
+
 
 def workspace(workspace_id: str | None, models_root: Path) -> Workspace:
     """The workspace for ``workspace_id`` under ``models_root``; None or classroom mode off: the single one."""

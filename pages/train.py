@@ -1,24 +1,24 @@
-"""Train: the tutorial's CNN on MNIST, live. Training runs in a child process (cnnlib/training/runs.py), never here."""
+"""Train: the tutorial's CNN on MNIST, live, in a child process (cnnlib/training/runs.py); runs are the learner's."""
 
 import streamlit as st
 
-from cnnlib import models_store
 from cnnlib.data import SOURCES
 from cnnlib.figures.training import confusion_figure, cost_curve_figure, misclassified_figure, runs_overlay_figure
 from cnnlib.text import t
-from cnnlib.training import sentences, widgets
+from cnnlib.training import sentences, sources, widgets
 from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Preset, TrainConfig, specs
 from cnnlib.training.progress import Progress, RunState, diagnose
-from cnnlib.training.runs import TrainingRun, server_registry
-from pages import cached_mnist, ensure_app_navigation
+from cnnlib.training.runs import TrainingRun, latest_for, server_registry, submit_for
+from cnnlib.uploads import keep_npz
+from pages import act, cached_mnist, current_workspace, ensure_app_navigation, receive, saved_models_panel, say
 
 ensure_app_navigation()
 
-REFRESH_S = 1.0
+REFRESH_S, FIRST_BATCH_REFRESH_S = 1.0, 0.25  # quick until the first cost shows, then once a second
 MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
-                   "train_npz_path": "", "train_limit": None}
-SESSION_DEFAULTS = {"train_run_ids": (), "train_rendered": None}  # this session's runs; (run id, finished) drawn
+                   "train_npz_choice": None, "train_limit": None}
+SESSION_DEFAULTS = {"train_rendered": None, "train_npz_file": None}  # what the live panel drew; the uploaded npz
 PRESET_ICONS = {Preset.TUTORIAL: ":material/menu_book:", Preset.FAST: ":material/bolt:"}
 
 
@@ -31,16 +31,9 @@ def init_state() -> None:
 
 def use_preset(preset: Preset, stop_run: bool = False) -> None:
     """Set every hyperparameter widget to the preset (a button callback: it runs before the widgets are drawn)."""
-    if stop_run and current_run() is not None:
-        current_run().stop()
-        st.session_state["train_rendered"] = None  # makes the live fragment redraw the whole page
+    if stop_run and (run := latest_for(current_workspace())) is not None:
+        run.stop()
     st.session_state.update(widgets.widget_values(PRESETS[preset]))
-
-
-def current_run() -> TrainingRun | None:
-    """This session's latest run."""
-    ids = st.session_state["train_run_ids"]
-    return server_registry().get(ids[-1]) if ids else None
 
 
 def recipe_panel() -> None:
@@ -58,12 +51,26 @@ def recipe_panel() -> None:
         getattr(column, specs()[name].widget)(key=widgets.widget_key(name), **widgets.widget_arguments(name))
 
 
+def npz_panel(column) -> str | None:
+    """Which MNIST file: one the server offers or the learner's upload; its path, None until there is one."""
+    choice = column.selectbox(t("train.data.npz_choice"), sources.npz_choices(), key="train_npz_choice",
+                              format_func=sources.npz_choice_label)
+    if choice != sources.UPLOAD:
+        return sources.offered_path(choice)
+    column.file_uploader(t("train.data.npz_upload"), type=["npz"], key="train_npz_upload", on_change=receive,
+                         args=("train_data_notice", "train_npz_upload", keep_npz, "train_npz_file"))
+    say("train_data_notice", column)
+    return st.session_state["train_npz_file"]
+
+
 def data_panel() -> TrainConfig | None:
     """Data source and training-set size; returns the whole run's config, or None when the data cannot be had."""
     left, right = st.columns([3, 2])
     source = left.selectbox(t("train.data.source"), SOURCES, key="train_data_source",
                             format_func=sentences.source_label)
-    npz_path = left.text_input(t("train.data.npz_path"), key="train_npz_path") if source == "npz" else ""
+    npz_path = npz_panel(left) if source == "npz" else None
+    if source == "npz" and npz_path is None:
+        return None
     try:
         data = cached_mnist(source, npz_path)
     except (ValueError, OSError) as error:
@@ -76,34 +83,31 @@ def data_panel() -> TrainConfig | None:
     st.caption(sentences.data_caption(data.description, limit, len(data.x_test)))
     for note in data.notes:
         st.info(note, icon=":material/wifi_off:")
-    return TrainConfig(hp=widgets.chosen_hyperparameters(st.session_state), data_source=source,
-                       npz_path=npz_path or None, train_limit=limit)
+    return TrainConfig(hp=widgets.chosen_hyperparameters(st.session_state), data_source=source, npz_path=npz_path,
+                       train_limit=limit, models_directory=str(current_workspace().models_dir))
 
 
 def controls_panel(config: TrainConfig | None, run: TrainingRun | None) -> None:
-    """Start (once the data can be had) and Stop."""
+    """Start (once the data can be had) and Stop; why a Start was refused."""
     active = run is not None and not run.state.finished
     left, right, _ = st.columns([1, 1, 4])
-    if left.button(t("train.controls.start"), key="train_start", type="primary", disabled=active or config is None,
-                   icon=":material/play_arrow:"):
-        st.session_state["train_run_ids"] += (server_registry().submit(config).run_id,)
-        st.rerun()
+    left.button(t("train.controls.start"), key="train_start", type="primary", disabled=active or config is None,
+                icon=":material/play_arrow:", on_click=act,
+                args=("train_start_notice", submit_for, current_workspace(), config))
     right.button(t("train.controls.stop"), key="train_stop", disabled=not active, icon=":material/stop:",
                  on_click=run.stop if active else None, help=t("train.controls.stop_help"))
+    say("train_start_notice")
 
 
 def progress_panel(run: TrainingRun, progress: Progress) -> None:
-    """Device, progress bar, diagnosis and the cost curve of ``run``."""
-    label = sentences.run_label(len(st.session_state["train_run_ids"]), run.config.hp)  # the latest run
-    if progress.state == RunState.CANCELLED:
-        st.info(t("train.run.cancelled", label=label, message=sentences.ending_text(progress)))
-        return
+    """How the run ended, or its device, progress bar, diagnosis and cost curve."""
+    label = sentences.run_label(run.number, run.config.hp)
     if progress.device:
         st.caption(sentences.run_caption(label, progress))
-    if progress.state == RunState.FAILED:
-        st.error(t("train.run.failed", message=sentences.ending_text(progress)))
-    elif progress.stopped_early and progress.state == RunState.DONE:
-        st.info(t("train.run.stopped", epoch=progress.epoch, batch=progress.batch))
+    if outcome := sentences.run_outcome(progress, label):
+        getattr(st, outcome[0])(outcome[1])
+    if progress.state == RunState.CANCELLED:
+        return
     st.progress(progress.fraction_done, text=sentences.status_line(progress, server_registry().queue_place(run)))
     if findings := diagnose(progress):  # it explodes or sits at chance: say so, say why, offer the stable recipe
         st.warning(sentences.diagnosis_warning(findings), icon=":material/warning:")
@@ -114,24 +118,24 @@ def progress_panel(run: TrainingRun, progress: Progress) -> None:
 
 
 def live_panel() -> None:
-    """The current run: refreshed every second by a fragment while it trains, drawn once when finished."""
-    run = current_run()
-    if run is None:
+    """The current run: refreshed by a fragment while it is on, drawn once when finished."""
+    if (run := latest_for(current_workspace())) is None:
         st.info(t("train.controls.idle"))
         return
-    progress = run.snapshot()
-    if progress.finished and progress.model_name and st.session_state["train_rendered"] != (run.run_id, True):
+    progress, before = run.snapshot(), st.session_state["train_rendered"]
+    st.session_state["train_rendered"] = (run.run_id, progress.milestone)
+    if progress.finished and progress.model_name and before != st.session_state["train_rendered"]:
         st.session_state["train_model_choice"] = progress.model_name  # Saved models shows the new model
-    st.session_state["train_rendered"] = (run.run_id, progress.finished)
-    st.fragment(live_fragment, run_every=None if progress.finished else REFRESH_S)(run)
+    every = None if progress.finished else REFRESH_S if progress.batch_costs else FIRST_BATCH_REFRESH_S
+    st.fragment(live_fragment, run_every=every)(run)
     if progress.finished and progress.test_accuracy is not None:
         results_panel(run, progress)
 
 
 def live_fragment(run: TrainingRun) -> None:
-    """One tick: read the snapshot, redraw; a finished (or replaced) run redraws the whole page once."""
-    progress = run.snapshot()
-    if st.session_state["train_rendered"] != (run.run_id, progress.finished):
+    """One tick: read the snapshot, redraw; a run that changed what the page shows redraws the whole page once."""
+    progress, latest = run.snapshot(), latest_for(current_workspace())
+    if st.session_state["train_rendered"] != (run.run_id, progress.milestone) or latest is not run:
         st.rerun()
     progress_panel(run, progress)
 
@@ -157,9 +161,9 @@ def results_panel(run: TrainingRun, progress: Progress) -> None:
 
 
 def overlay_panel() -> None:
-    """This session's runs, overlaid, to compare recipes."""
-    runs = {sentences.run_label(number, run.config.hp): run
-            for number, run in enumerate(map(server_registry().get, st.session_state["train_run_ids"]), start=1)}
+    """The learner's recent runs, overlaid, to compare recipes."""
+    runs = {sentences.run_label(run.number, run.config.hp): run
+            for run in server_registry().runs(current_workspace().id)}
     if len(runs) < 2:
         return
     st.subheader(t("train.compare.header"))
@@ -169,32 +173,14 @@ def overlay_panel() -> None:
                         key="train_overlay_chart", width="stretch")
 
 
-def models_panel() -> None:
-    """Saved models: which one the Draw page uses, and delete."""
-    st.subheader(t("train.models.header"))
-    models = models_store.list_models()
-    if not models:
-        st.caption(t("train.models.none", folder=models_store.models_dir()))
-        return
-    st.dataframe(sentences.models_table(models, models_store.selected_model()), key="train_models_table",
-                 hide_index=True, width="stretch",
-                 column_config={t("train.models.column.accuracy"): st.column_config.NumberColumn(format="percent")})
-    left, middle, right = st.columns([3, 1, 1])
-    name = left.selectbox(t("train.models.choice"), [model.name for model in models], key="train_model_choice",
-                          label_visibility="collapsed")
-    middle.button(t("train.models.use"), key="train_model_select", icon=":material/draw:",
-                  on_click=models_store.select_model, args=(name,))
-    right.button(t("train.models.delete"), key="train_model_delete", icon=":material/delete:",
-                 on_click=models_store.delete_model, args=(name,))
-
-
 init_state()
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
 recipe_panel()
 config = data_panel()
 st.session_state["train_choices"] = {key: st.session_state[key] for key in CHOICE_DEFAULTS}  # see init_state
-controls_panel(config, current_run())
+controls_panel(config, latest_for(current_workspace()))
 live_panel()
 overlay_panel()
-models_panel()
+saved_models_panel("train")
+server_registry().keep_trainer_ready()  # a trainer waits with TensorFlow imported, so Start answers within a second

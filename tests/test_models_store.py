@@ -87,3 +87,66 @@ def test_loading_a_damaged_file_says_so(tmp_path):
         models_store.load_model(tmp_path / "bad.keras")
     with pytest.raises(ValueError, match="does not exist"):
         models_store.load_model(tmp_path / "gone.keras")
+
+
+def test_the_model_file_is_written_before_its_card(tmp_path):
+    class Checking(FakeModel):
+        def save(self, path) -> None:
+            assert not (tmp_path / "m1.json").exists(), "the card came first"
+            super().save(path)
+
+    models_store.save_model(Checking(), "m1", {"epochs": 1}, tmp_path)
+    assert (tmp_path / "m1.json").is_file()
+
+
+def test_names_must_match_the_rule_whole_and_listed_misfits_give_a_sentence(tmp_path):
+    with pytest.raises(ValueError, match="not a valid model name"):
+        models_store.check_name("model\n")
+    (tmp_path / "my model.keras").write_bytes(b"x")
+    assert [model.name for model in models_store.list_models(tmp_path)] == ["my model"]
+    for action in (models_store.select_model, models_store.delete_model):
+        with pytest.raises(ValueError, match="'my model' is not a valid model name"):
+            action("my model", tmp_path)
+
+
+def test_deleting_removes_the_card_and_the_snapshots_and_twice_says_so(tmp_path):
+    _save("m1", tmp_path, 1_000)
+    (tmp_path / "m1.epochs.npz").write_bytes(b"x")
+    models_store.delete_model("m1", tmp_path)
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(ValueError, match="'m1' was already deleted"):  # by another tab, meanwhile
+        models_store.delete_model("m1", tmp_path)
+    with pytest.raises(ValueError, match="no saved model named 'm1'"):
+        models_store.select_model("m1", tmp_path)
+
+
+def test_the_teachers_shared_models_are_listed_marked_and_can_be_chosen(tmp_path):
+    mine, shared = tmp_path / "learners" / "abc", tmp_path / "shared"
+    _save("own", mine, 2_000)
+    _save("lesson", shared, 1_000)
+    models = models_store.list_models(mine, shared)
+    assert [(model.key, model.shared, model.label) for model in models] == [
+        ("own", False, "own"), ("shared/lesson", True, "lesson (teacher's, read-only)")]
+    assert models_store.list_models(mine) == models[:1]
+    models_store.select_model("shared/lesson", mine, shared)
+    assert models_store.selected_model(mine, shared).key == "shared/lesson"
+    assert models_store.find_model("shared/lesson", mine, shared).path == shared / "lesson.keras"
+    with pytest.raises(ValueError, match="not a valid model name"):  # a shared model is never deleted from here
+        models_store.delete_model("shared/lesson", mine)
+    assert models_store.oldest_model(mine).name == "own" and models_store.oldest_model(shared).name == "lesson"
+    assert models_store.models_table(models, models[1])[1]["used by Draw"] == "✓"
+
+
+def test_a_lambda_model_is_refused_before_keras_reads_it(tmp_path):
+    import keras
+
+    marker = tmp_path / "ran.txt"
+    marker_name = str(marker)  # a str, which Keras can serialise with the lambda
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Lambda(lambda x: (open(marker_name, "w").write("ran"), x)[1]),
+                              keras.layers.Dense(10)])
+    model.save(tmp_path / "lambda.keras")
+    marker.unlink(missing_ok=True)
+    with pytest.raises(ValueError, match="runs code or reads files"):
+        models_store.load_model(tmp_path / "lambda.keras")
+    assert not marker.exists()

@@ -2,12 +2,12 @@
 
 import time
 
-from cnnlib.models_store import SavedModel
+from cnnlib.models_store import SavedModel, models_table
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset
 from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace
-from cnnlib.training.sentences import (device_text, ending_text, models_table, preset_caption, preset_label,
-                                       result_metrics, run_label, status_line)
+from cnnlib.training.sentences import (device_text, ending_text, preset_caption, preset_label, result_metrics,
+                                       run_label, status_line)
 from cnnlib.training.widgets import (chosen_hyperparameters, option_text, widget_arguments, widget_key,
                                      widget_values)
 

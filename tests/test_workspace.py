@@ -52,3 +52,15 @@ def test_the_quota_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("CNN_EXPLORER_QUOTA_MB", "1.5")
     monkeypatch.setenv("CNN_EXPLORER_QUOTA_MODELS", "3")
     assert Quota.from_environment() == Quota(int(1.5 * 2**20), 3)
+
+
+def test_a_learner_has_a_quota_and_the_single_workspace_only_when_the_server_sets_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNN_EXPLORER_QUOTA_MB", raising=False)
+    monkeypatch.delenv("CNN_EXPLORER_QUOTA_MODELS", raising=False)
+    single, learner = workspace(None, tmp_path), workspace(new_workspace_id(), tmp_path)
+    assert single.quota is None and learner.quota == Quota.from_environment()
+    single.check_room(incoming_bytes=10**12)  # no quota: anything fits
+    monkeypatch.setenv("CNN_EXPLORER_QUOTA_MODELS", "0")
+    for place in (single, learner):
+        with pytest.raises(QuotaFull):
+            place.check_room()

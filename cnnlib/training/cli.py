@@ -6,8 +6,10 @@
 
 prints one line per epoch and, last, one JSON line (test_accuracy, epochs, seconds, images_per_second,
 data_source, model_path). With ``--events`` it prints one JSON event per line instead and stops when it reads
-``stop`` (or end of file) on stdin: that is how the Train page runs it (see ``cnnlib.training.runs``).
-Every hyperparameter option comes from a field of ``Hyperparameters``; a bad argument exits with code 2 and one line.
+``stop`` (or end of file) on stdin. With ``--serve`` it gets ready first (TensorFlow imported, a training step of
+the default network traced), then reads its arguments as one JSON list on stdin and trains in events mode: that
+is how the Train page runs it (see ``cnnlib.training.runs``). Every hyperparameter option comes from a field of
+``Hyperparameters``; a bad argument exits with code 2 and one line. A failure is one line without server folders.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -22,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cnnlib.data import SOURCES
+from cnnlib.files import without_folders
 from cnnlib.models_store import MODEL_SUFFIX, check_name
 from cnnlib.text import t
 from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, option_name,
@@ -61,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-limit", type=int, help=t("train.cli.train_limit"))
     parser.add_argument("--out", help=t("train.cli.out"))
     parser.add_argument("--events", action="store_true", help=t("train.cli.events"))
+    parser.add_argument("--serve", action="store_true", help=t("train.cli.serve"))
     return parser
 
 
@@ -110,10 +115,55 @@ def print_for_a_person(event: dict) -> None:
         print(t("train.cli.stopped", **event), flush=True)
 
 
+def failure_message(error: BaseException) -> str:
+    """One line on why training failed, naming no server folder: ``NotADirectoryError: Not a directory``."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    text = str(error).strip()
+    return without_folders(f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__)
+
+
+def warm_up() -> None:
+    """Make a coming run's first batch quick: import TensorFlow, choose the device, and fit the default network on a
+    few blank digits (Keras and TensorFlow load and trace what every training step of this network needs)."""
+    import numpy as np
+
+    from cnnlib.model import build_model
+    from cnnlib.training.trainer import training_strategy
+
+    strategy, _ = training_strategy()
+    hp = PRESETS[DEFAULT_PRESET]
+    blank, labels = np.zeros((2 * hp.batch_size, 28, 28, 1), np.float32), np.zeros(2 * hp.batch_size, np.int64)
+    with strategy.scope():
+        model = build_model(hp, steps_per_epoch=2)
+    model.fit(blank, labels, batch_size=hp.batch_size, epochs=1, validation_data=(blank, labels), verbose=0)
+    model.predict(blank, batch_size=1000, verbose=0)
+
+
+def serve() -> int:
+    """Get ready, then train with the arguments that arrive on stdin as one JSON list (end of file: exit).
+
+    The warm-up runs only while no arguments wait: a trainer started for a run already asked for goes straight on.
+    """
+    import keras  # noqa: F401 - the slow part of every start (TensorFlow with it), done before the arguments come
+
+    if not select.select([sys.stdin], [], [], 0)[0]:
+        warm_up()
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    argv = json.loads(line)
+    if not isinstance(argv, list) or not all(isinstance(part, str) for part in argv):
+        raise SystemExit(t("train.cli.bad_serve_line"))
+    return main([*argv, "--events"])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; 0 on success, 1 when training failed, 2 for bad arguments."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.serve:
+        return serve()
     try:
         config = config_from_args(args)
     except ValueError as error:
@@ -127,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _, summary = train(config, emit, stop_requested)
     except Exception as error:  # noqa: BLE001 - whatever broke, the page and the shell get one line
-        message = f"{type(error).__name__}: {error}".strip().splitlines()[0]
+        message = failure_message(error)
         if args.events:
             emit({"event": Event.FAILED, "message": message})
         print(t("train.cli.failed", message=message), file=sys.stderr, flush=True)

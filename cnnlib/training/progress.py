@@ -79,11 +79,14 @@ class Event(StrEnum):
 class Ending(StrEnum):
     """Why a run ended without finishing; the words are ``train.ending.<name>`` in the catalogue."""
 
-    TRAINER_ERROR = "trainer_error"  # the trainer's own line (raw exception text) is in Progress.message
+    TRAINER_ERROR = "trainer_error"  # the trainer's own line (exception text, folders removed) is in Progress.message
+    SAVE_FAILED = "save_failed"  # trained and tested, but the model could not be written (why: Progress.message)
+    NOT_STARTED = "not_started"  # no trainer process could be started (why: Progress.message)
     NO_ANSWER = "no_answer"  # it did not answer Stop, so it was terminated
     SIGNAL = "signal"  # killed by signal -Progress.exit_code
     EXIT_CODE = "exit_code"  # exited with Progress.exit_code, saying nothing
     CANCELLED = "cancelled"  # cancelled while waiting in the queue
+    BEFORE_START = "before_start"  # stopped before its first batch: nothing learned, nothing to save
 
 
 @dataclass
@@ -126,6 +129,11 @@ class Progress:
     def finished(self) -> bool:
         """True once the run is done, failed, or was cancelled before it started."""
         return self.state.finished
+
+    @property
+    def milestone(self) -> tuple[bool, bool]:
+        """What changes the Train page's layout: whether the run has finished, whether its first cost is in."""
+        return self.finished, bool(self.batch_costs)
 
     @property
     def batches_done(self) -> int:
@@ -210,6 +218,12 @@ def _saved(progress: Progress, event: dict) -> None:
     progress.model_name, progress.model_path = event["model_name"], event["model_path"]
 
 
+def _failed(progress: Progress, event: dict) -> None:
+    """The trainer gave up, with its reason; while saving, that means the learned model could not be kept."""
+    ending = Ending.SAVE_FAILED if progress.phase == Phase.SAVING else Ending.TRAINER_ERROR
+    progress.end(RunState.FAILED, ending, event["message"])
+
+
 EVENT_HANDLERS: dict[str, Callable[[Progress, dict], None]] = {
     Event.STARTED: _started,
     Event.BATCH: _batch,
@@ -220,7 +234,7 @@ EVENT_HANDLERS: dict[str, Callable[[Progress, dict], None]] = {
     Event.SAVING: lambda progress, _: setattr(progress, "phase", Phase.SAVING),
     Event.SAVED: _saved,
     Event.FINISHED: lambda progress, _: progress.end(RunState.DONE),
-    Event.FAILED: lambda progress, event: progress.end(RunState.FAILED, Ending.TRAINER_ERROR, event["message"]),
+    Event.FAILED: _failed,
 }
 
 

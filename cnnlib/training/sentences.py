@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnlib.models_store import SavedModel
 from cnnlib.text import t
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset
 from cnnlib.training.progress import Diagnosis, Ending, Phase, Progress, RunState
@@ -19,7 +18,6 @@ from cnnlib.training.runs import QueuePlace
 from cnnlib.training.trainer import validation_count
 
 STATUS_SEPARATOR = " · "
-MODEL_COLUMNS = ("name", "used", "accuracy", "data", "epochs", "date")  # the Saved models table, left to right
 
 
 def preset_label(preset: Preset) -> str:
@@ -65,7 +63,20 @@ def ending_text(progress: Progress) -> str:
     """Why a run ended without finishing: the trainer's own words, or the app's for what it saw."""
     if progress.ending == Ending.TRAINER_ERROR:
         return progress.message
-    return t(f"train.ending.{progress.ending}", signal=-(progress.exit_code or 0), code=progress.exit_code)
+    return t(f"train.ending.{progress.ending}", signal=-(progress.exit_code or 0), code=progress.exit_code,
+             reason=progress.message)
+
+
+def run_outcome(progress: Progress, label: str) -> tuple[str, str] | None:
+    """How a run that ended otherwise than as planned is told: ``("error", "Training failed: …")``, ``("info", …)``
+    for a cancelled or stopped run; None for a run that is on or finished by itself."""
+    if progress.state == RunState.CANCELLED:
+        return "info", t("train.run.cancelled", label=label, message=ending_text(progress))
+    if progress.state == RunState.FAILED:
+        return "error", t("train.run.failed", message=ending_text(progress))
+    if progress.stopped_early and progress.state == RunState.DONE:
+        return "info", t("train.run.stopped", epoch=progress.epoch, batch=progress.batch)
+    return None
 
 
 def source_label(source: str) -> str:
@@ -106,12 +117,3 @@ def result_metrics(progress: Progress) -> list[tuple[str, str]]:
             (t("train.results.time"), t("train.results.seconds", seconds=progress.elapsed_s)),
             (t("train.results.misclassified"),
              t("train.results.misclassified_value", count=progress.misclassified_count, total=progress.test_count))]
-
-
-def models_table(models: Sequence[SavedModel], chosen: SavedModel | None) -> list[dict]:
-    """The Saved models table: one row per model, columns named in the learner's language."""
-    names = [t(f"train.models.column.{column}") for column in MODEL_COLUMNS]
-    return [dict(zip(names, (model.name, "✓" if chosen and model.name == chosen.name else "",
-                             model.metadata.get("test_accuracy"), model.metadata.get("data_source"),
-                             model.metadata.get("epochs_completed"), model.metadata.get("date"))))
-            for model in models]

@@ -1,0 +1,46 @@
+"""What learners bring to the server: an MNIST ``.npz`` to train on, a ``.keras`` model to explore.
+
+Each is checked (size, layout, what the model is built of), counted in the learner's quota and kept in their
+workspace under a safe name; a refusal is a ValueError with a sentence that names the file, never a folder.
+
+    keep_npz(upload, workspace)     the kept file's path (for the trainer), or None without an upload
+    keep_model(upload, workspace)   the kept model's name, or None without an upload
+
+``upload`` is anything with ``name`` and ``getvalue()`` (Streamlit's ``UploadedFile``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cnnlib.data import npz_from_upload, save_upload
+from cnnlib.model_exchange import accept_upload
+from cnnlib.workspace import Workspace
+
+
+class Upload(Protocol):
+    """A file a learner uploaded."""
+
+    name: str
+
+    def getvalue(self) -> bytes:
+        """The file's bytes."""
+
+
+def keep_npz(upload: Upload | None, workspace: Workspace) -> str | None:
+    """Check an uploaded MNIST npz (size, layout, room) and keep it in the workspace; its path, for the trainer."""
+    if upload is None:
+        return None
+    data = upload.getvalue()
+    npz_from_upload(data, upload.name)
+    workspace.check_room(len(data), new_models=0)
+    return str(save_upload(data, upload.name, workspace.models_dir))
+
+
+def keep_model(upload: Upload | None, workspace: Workspace) -> str | None:
+    """Check an uploaded ``.keras`` (room, size, layers, input and output) and keep it with a card; its name."""
+    if upload is None:
+        return None
+    data = upload.getvalue()
+    workspace.check_room(len(data))
+    return accept_upload(data, upload.name, workspace.models_dir).stem

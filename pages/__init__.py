@@ -102,12 +102,14 @@ def workspace_panel() -> None:
 
 
 def act(notice: str, action: Callable, *args) -> None:
-    """A callback that changes the learner's workspace: do ``action``; a refusal (a ValueError's sentence) is kept
-    under ``notice`` for ``say`` to show, since a callback cannot draw."""
+    """A callback that changes the learner's workspace: do ``action``; a refusal (a ValueError's sentence) or a
+    folder that cannot be written is kept under ``notice`` for ``say`` to show, since a callback cannot draw."""
     try:
         action(*args)
     except ValueError as error:
         st.session_state[notice] = str(error)
+    except OSError as error:
+        st.session_state[notice] = t("workspace.not_writable", reason=error.strerror or type(error).__name__)
 
 
 def receive(notice: str, upload_key: str, keep: Callable, target_key: str) -> None:

@@ -17,7 +17,7 @@ ensure_app_navigation()
 REFRESH_S, FIRST_BATCH_REFRESH_S = 1.0, 0.25  # quick until the first cost shows, then once a second
 MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
-                   "train_npz_choice": None, "train_limit": None}
+                   "train_limit": None}
 SESSION_DEFAULTS = {"train_rendered": None, "train_npz_file": None}  # what the live panel drew; the uploaded npz
 PRESET_ICONS = {Preset.TUTORIAL: ":material/menu_book:", Preset.FAST: ":material/bolt:"}
 
@@ -53,7 +53,9 @@ def recipe_panel() -> None:
 
 def npz_panel(column) -> str | None:
     """Which MNIST file: one the server offers or the learner's upload; its path, None until there is one."""
-    choice = column.selectbox(t("train.data.npz_choice"), sources.npz_choices(), key="train_npz_choice",
+    if st.session_state.get("train_npz_choice") not in (choices := sources.npz_choices()):  # a file taken away
+        st.session_state.pop("train_npz_choice", None)
+    choice = column.selectbox(t("train.data.npz_choice"), choices, key="train_npz_choice",
                               format_func=sources.npz_choice_label)
     if choice != sources.UPLOAD:
         return sources.offered_path(choice)
@@ -68,13 +70,13 @@ def data_panel() -> TrainConfig | None:
     left, right = st.columns([3, 2])
     source = left.selectbox(t("train.data.source"), SOURCES, key="train_data_source",
                             format_func=sentences.source_label)
-    npz_path = npz_panel(left) if source == "npz" else None
-    if source == "npz" and npz_path is None:
-        return None
     try:
-        data = cached_mnist(source, npz_path)
+        npz_path = npz_panel(left) if source == "npz" else None
+        data = None if source == "npz" and npz_path is None else cached_mnist(source, npz_path)
     except (ValueError, OSError) as error:
         st.error(t("common.mnist_failed", reason=error))
+        return None
+    if data is None:
         return None
     available = len(data.x_train)
     st.session_state["train_limit"] = min(st.session_state["train_limit"] or available, available)

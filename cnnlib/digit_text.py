@@ -100,6 +100,8 @@ def probability_text(reading: ModelReading) -> str:
 def layer_text(reading: ModelReading, name: str) -> str:
     """One layer's line: its name, its output's shape (batch of one) and what the layer does."""
     values = reading.activations[name]
-    return t("draw.layer.line", name=name, shape=shape_text((1, *values.shape)),
-             note=t(f"draw.layer.{reading.kinds[name]}"))
+    key, settings = reading.notes.get(name, (f"draw.layer.{reading.kinds[name]}", {}))
+    if "activation" in settings:
+        settings = {**settings, "activation": t(f"draw.activation.{settings['activation']}")}
+    return t("draw.layer.line", name=name, shape=shape_text((1, *values.shape)), note=t(key, **settings))
 

@@ -17,8 +17,8 @@ docstring for why). Keras is imported lazily: only ``layer_kind`` needs it. Ever
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -39,48 +39,65 @@ def random_filters(count: int = TUTORIAL_FILTERS, kernel_size: int = TUTORIAL_KE
         np.float32)
 
 
-def _windows(x: np.ndarray, kernel: int, stride: int, padding: str, fill: float, what: str) -> np.ndarray:
-    """Every ``kernel`` x ``kernel`` window of ``x`` (1, H, W, C), TensorFlow-padded: (1, out_h, out_w, C, k, k).
+Pair = tuple[int, int]  # (rows, columns) of a kernel, window or stride
+
+
+def _pair(value: int | Sequence[int]) -> Pair:
+    """``3`` -> (3, 3); ``(5, 3)`` stays (5, 3), as Keras writes kernel sizes and strides."""
+    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
+
+
+def _windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: str, fill: float, what: str) -> np.ndarray:
+    """Every ``kernel`` window of ``x`` (1, H, W, C), TensorFlow-padded: (1, out_h, out_w, C, kh, kw).
 
     ``what`` is "filter" or "window", naming the sentences of its errors.
     """
     if padding not in PADDINGS:
         raise ValueError(t("draw.error.padding", padding=padding))
-    if kernel < 1 or stride < 1:
-        raise ValueError(t(f"draw.error.{what}_size", size=kernel, stride=stride))
+    if min(*kernel, *stride) < 1:
+        raise ValueError(t(f"draw.error.{what}_size", size=kernel[0], stride=stride[0]))
     _, height, width, _ = x.shape
-    if padding == "VALID" and kernel > min(height, width):
-        raise ValueError(t(f"draw.error.{what}_does_not_fit", size=kernel, height=height, width=width))
-    rows, columns = axis_padding(height, kernel, stride, padding), axis_padding(width, kernel, stride, padding)
+    if padding == "VALID" and (kernel[0] > height or kernel[1] > width):
+        raise ValueError(t(f"draw.error.{what}_does_not_fit", size=kernel[0], height=height, width=width))
+    rows = axis_padding(height, kernel[0], stride[0], padding)
+    columns = axis_padding(width, kernel[1], stride[1], padding)
     padded = np.pad(x, ((0, 0), (rows.before, rows.after), (columns.before, columns.after), (0, 0)),
                     constant_values=fill)
-    windows = sliding_window_view(padded, (kernel, kernel), axis=(1, 2))  # (1, H', W', C, k, k)
-    return windows[:, : rows.out * stride : stride, : columns.out * stride : stride]
+    windows = sliding_window_view(padded, kernel, axis=(1, 2))  # (1, H', W', C, kh, kw)
+    return windows[:, : rows.out * stride[0] : stride[0], : columns.out * stride[1] : stride[1]]
 
 
-def conv2d(image: np.ndarray, filters: np.ndarray, stride: int = TUTORIAL_CONV_STRIDE,
+def conv2d(image: np.ndarray, filters: np.ndarray, stride: int | Pair = TUTORIAL_CONV_STRIDE,
            padding: str = TUTORIAL_CONV_PADDING) -> np.ndarray:
-    """``tf.nn.conv2d``: image (1, H, W, C) ⊛ filters (k, k, C, F) -> (1, out_h, out_w, F), no bias, no ReLU.
+    """``tf.nn.conv2d``: image (1, H, W, C) ⊛ filters (kh, kw, C, F) -> (1, out_h, out_w, F), no bias, no ReLU.
 
     Example: (1, 28, 28, 1) ⊛ (3, 3, 1, 5), stride 2, SAME -> (1, 14, 14, 5).
     """
     image, filters = np.asarray(image, np.float32), np.asarray(filters, np.float32)
-    if image.ndim != 4 or filters.ndim != 4 or filters.shape[0] != filters.shape[1]:
+    if image.ndim != 4 or filters.ndim != 4:
         raise ValueError(t("draw.error.conv_shapes", image=image.shape, filters=filters.shape))
     if filters.shape[2] != image.shape[3]:
         raise ValueError(t("draw.error.channels", image=image.shape[3], filters=filters.shape[2]))
-    windows = _windows(image, filters.shape[0], stride, padding, 0.0, "filter")
+    windows = _windows(image, filters.shape[:2], _pair(stride), padding, 0.0, "filter")
     return np.einsum("nhwcij,ijcf->nhwf", windows, filters, optimize=True)
 
 
-def max_pool(x: np.ndarray, size: int = TUTORIAL_POOL_SIZE, stride: int = TUTORIAL_POOL_STRIDE,
+def max_pool(x: np.ndarray, size: int | Pair = TUTORIAL_POOL_SIZE, stride: int | Pair = TUTORIAL_POOL_STRIDE,
              padding: str = TUTORIAL_POOL_PADDING) -> np.ndarray:
     """``tf.nn.max_pool``: the largest number in each window, channel by channel; padding never wins.
 
     Example: (1, 14, 14, 5), 2x2, stride 2, VALID -> (1, 7, 7, 5).
     """
     x = np.asarray(x, np.float32)
-    return _windows(x, size, stride, padding, -np.inf, "window").max(axis=(-2, -1))
+    return _windows(x, _pair(size), _pair(stride), padding, -np.inf, "window").max(axis=(-2, -1))
+
+
+def average_pool(x: np.ndarray, size: int | Pair, stride: int | Pair, padding: str) -> np.ndarray:
+    """``tf.nn.avg_pool``: the mean of each window's cells that lie inside the input (padding is not counted)."""
+    x, size, stride = np.asarray(x, np.float32), _pair(size), _pair(stride)
+    sums = _windows(x, size, stride, padding, 0.0, "window").sum(axis=(-2, -1))
+    counts = _windows(np.ones_like(x[..., :1]), size, stride, padding, 0.0, "window").sum(axis=(-2, -1))
+    return sums / counts
 
 
 def channels_first(x: np.ndarray) -> np.ndarray:
@@ -159,7 +176,8 @@ class ModelReading:
 
     activations: dict[str, np.ndarray]  # layer name -> (H, W, C) or (units,)
     probabilities: np.ndarray  # (10,), softmax of the logits
-    kinds: dict[str, str]  # layer name -> "conv", "pool", "flatten", "dense", "dropout" or "logits"
+    kinds: dict[str, str]  # layer name -> one of KINDS' values, "logits" or "probabilities"
+    notes: dict[str, Note] = field(default_factory=dict)  # layer name -> its line's catalogue key and values
 
     @property
     def prediction(self) -> int:
@@ -176,8 +194,23 @@ class ModelReading:
 
 
 Layer = Callable[[np.ndarray], np.ndarray]  # one layer's forward pass on a batch of one, in numpy
-ACTIVATIONS = {"linear": lambda x: x, "relu": lambda x: np.maximum(x, 0.0)}
+Note = tuple[str, dict]  # a layer's line: catalogue key and its values ("activation" values are looked up too)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x), without overflow for large negative x."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+ACTIVATIONS = {"linear": lambda x: x, "relu": lambda x: np.maximum(x, 0.0), "sigmoid": _sigmoid, "tanh": np.tanh,
+               "softmax": softmax}
+KINDS = {"Conv2D": "conv", "MaxPooling2D": "pool", "AveragePooling2D": "pool", "Flatten": "flatten", "Dense": "dense",
+         "Dropout": "dropout", "BatchNormalization": "batchnorm", "GlobalAveragePooling2D": "global_pool",
+         "GlobalMaxPooling2D": "global_pool", "Activation": "activation", "ReLU": "activation",
+         "Rescaling": "rescaling", "Reshape": "reshape"}
 LOGITS = "logits"  # the kind of the last layer: the model outputs logits, softmax makes them probabilities
+PROBABILITIES = "probabilities"  # the kind of a last layer that applies softmax itself
+DIGIT_INPUTS = ((None, 28, 28, 1), (None, 28, 28))
 
 
 class UnreadableModel(ValueError):
@@ -193,46 +226,130 @@ class UnreadableModel(ValueError):
 
 
 def layer_kind(layer) -> str | None:
-    """What a Keras layer is, by its type (not its name): "conv", "pool", "flatten", "dense", "dropout", or None."""
-    import keras
-
-    kinds = {keras.layers.Conv2D: "conv", keras.layers.MaxPooling2D: "pool", keras.layers.Flatten: "flatten",
-             keras.layers.Dense: "dense", keras.layers.Dropout: "dropout"}
-    return kinds.get(type(layer))
+    """What a Keras layer is, by its type (not its name): one of ``KINDS``' values, or None."""
+    return KINDS.get(type(layer).__name__)
 
 
-def _square(pair: tuple[int, int]) -> int | None:
-    """The side of a square kernel, pool or stride ``(n, n)``; None when the two differ."""
-    return pair[0] if pair[0] == pair[1] else None
-
-
-def _weights(layer) -> tuple[np.ndarray, np.ndarray | np.float32]:
-    """A conv or dense layer's kernel and bias as numpy (bias 0 when it has none)."""
-    return layer.kernel.numpy(), layer.bias.numpy() if layer.use_bias else np.float32(0)
-
-
-def numpy_layer(layer) -> Layer | None:
-    """The forward pass of a Keras Conv2D, MaxPooling2D, Flatten, Dense or Dropout layer with its trained weights,
-    as numpy (Dropout is the identity when predicting); None for any other kind or setting."""
-    config, kind = layer.get_config(), layer_kind(layer)
-    activation = ACTIVATIONS.get(config.get("activation", "linear"))
-    if config.get("data_format", "channels_last") != "channels_last" or activation is None:
+def _conv(config: dict, weights: list[np.ndarray]) -> Layer | None:
+    """Conv2D: any kernel, stride and padding, plus bias, then its activation; None when dilated or grouped."""
+    activation = ACTIVATIONS[config["activation"]]
+    if _pair(config["dilation_rate"]) != (1, 1) or config["groups"] != 1:
         return None
-    if kind == "conv":
-        size, stride = _square(config["kernel_size"]), _square(config["strides"])
-        if None in (size, stride) or config["dilation_rate"] != (1, 1) or config["groups"] != 1:
-            return None
-        kernel, bias = _weights(layer)
-        padding = config["padding"].upper()
-        return lambda x: activation(conv2d(x, kernel, stride, padding) + bias)
-    if kind == "pool":
-        size, stride = _square(config["pool_size"]), _square(config["strides"])
-        padding = config["padding"].upper()
-        return None if None in (size, stride) else lambda x: max_pool(x, size, stride, padding)
-    if kind == "dense":
-        kernel, bias = _weights(layer)
-        return lambda x: activation(x @ kernel + bias)
-    return {"flatten": lambda x: x.reshape(1, -1), "dropout": lambda x: x}.get(kind)
+    kernel, bias = weights[0], weights[1] if config["use_bias"] else np.float32(0)
+    stride, padding = _pair(config["strides"]), config["padding"].upper()
+    return lambda x: activation(conv2d(x, kernel, stride, padding) + bias)
+
+
+def _pool(config: dict, how: Callable) -> Layer:
+    """MaxPooling2D or AveragePooling2D (``how``) with its window, stride and padding."""
+    size, padding = _pair(config["pool_size"]), config["padding"].upper()
+    stride = _pair(config["strides"] or config["pool_size"])
+    return lambda x: how(x, size, stride, padding)
+
+
+def _batch_norm(config: dict, weights: list[np.ndarray]) -> Layer | None:
+    """BatchNormalization when predicting: ``(x - moving mean) / sqrt(moving variance + epsilon) * gamma + beta``."""
+    axis = config["axis"][0] if isinstance(config["axis"], list | tuple) else config["axis"]
+    if axis not in (-1, 3):
+        return None
+    weights = list(weights)
+    gamma = weights.pop(0) if config["scale"] else np.float32(1)
+    beta = weights.pop(0) if config["center"] else np.float32(0)
+    mean, variance = weights
+    factor = (gamma / np.sqrt(variance + np.float32(config["epsilon"]))).astype(np.float32)
+    return lambda x: (x - mean) * factor + beta
+
+
+def _relu(config: dict) -> Layer:
+    """Keras's ReLU layer: slope below ``threshold``, capped at ``max_value``."""
+    top, slope, threshold = config["max_value"], config["negative_slope"], config["threshold"]
+
+    def relu(x: np.ndarray) -> np.ndarray:
+        y = np.where(x >= threshold, x, slope * (x - threshold)).astype(np.float32)
+        return y if top is None else np.minimum(y, np.float32(top))
+
+    return relu
+
+
+def _global_pool(config: dict, how: Callable) -> Layer:
+    """GlobalAveragePooling2D or GlobalMaxPooling2D (``how``): one number per channel."""
+    return lambda x: how(x, axis=(1, 2), keepdims=bool(config.get("keepdims")))
+
+
+def numpy_layer(layer, weights: list[np.ndarray]) -> Layer | None:
+    """The forward pass of a supported Keras layer (``KINDS``) with ``weights`` (its ``get_weights()``), as numpy
+    (Dropout is the identity when predicting); None for any other layer or setting."""
+    config, name = layer.get_config(), type(layer).__name__
+    if config.get("data_format", "channels_last") != "channels_last" or config.get("activation",
+                                                                                    "linear") not in ACTIVATIONS:
+        return None
+    builders: dict[str, Callable[[], Layer | None]] = {
+        "Conv2D": lambda: _conv(config, weights),
+        "MaxPooling2D": lambda: _pool(config, max_pool),
+        "AveragePooling2D": lambda: _pool(config, average_pool),
+        "BatchNormalization": lambda: _batch_norm(config, weights),
+        "Dense": lambda: lambda x: ACTIVATIONS[config["activation"]](
+            x @ weights[0] + (weights[1] if config["use_bias"] else np.float32(0))),
+        "Dropout": lambda: lambda x: x,
+        "Flatten": lambda: lambda x: x.reshape(1, -1),
+        "GlobalAveragePooling2D": lambda: _global_pool(config, np.mean),
+        "GlobalMaxPooling2D": lambda: _global_pool(config, np.max),
+        "Activation": lambda: ACTIVATIONS[config["activation"]],
+        "ReLU": lambda: _relu(config),
+        "Rescaling": lambda: lambda x: x * np.asarray(config["scale"], np.float32) + np.asarray(config["offset"],
+                                                                                             np.float32),
+        "Reshape": lambda: lambda x: x.reshape(1, *config["target_shape"]),
+    }
+    return builders[name]() if name in builders else None
+
+
+def layer_note(layer) -> Note:
+    """The catalogue key and values of a layer's line on the page: the tutorial's own layers keep their words."""
+    config, name = layer.get_config(), type(layer).__name__
+    activation = config.get("activation", "linear")
+    if name == "Conv2D":
+        kernel, stride = _pair(config["kernel_size"]), _pair(config["strides"])
+        if kernel == (3, 3) and stride == (1, 1) and activation == "relu":
+            return "draw.layer.conv", {}
+        return "draw.layer.conv_any", {"kernel": "x".join(map(str, kernel)), "stride": "x".join(map(str, stride)),
+                                       "padding": config["padding"].upper(), "activation": activation}
+    if name in ("MaxPooling2D", "AveragePooling2D"):
+        size, stride = _pair(config["pool_size"]), _pair(config["strides"] or config["pool_size"])
+        if name == "MaxPooling2D" and size == stride == (2, 2):
+            return "draw.layer.pool", {}
+        key = "draw.layer.max_pool_any" if name == "MaxPooling2D" else "draw.layer.average_pool"
+        return key, {"size": "x".join(map(str, size)), "stride": "x".join(map(str, stride))}
+    if name == "Dense" and activation != "relu":
+        return "draw.layer.dense_any", {"activation": activation}
+    notes = {"GlobalAveragePooling2D": "draw.layer.global_average", "GlobalMaxPooling2D": "draw.layer.global_max",
+             "Rescaling": "draw.layer.rescaling", "ReLU": "draw.layer.activation"}
+    values = {"scale": config.get("scale"), "offset": config.get("offset"), "activation": activation}
+    return notes.get(name, f"draw.layer.{layer_kind(layer)}"), values if name != "ReLU" else {"activation": "relu"}
+
+
+def chain_layers(model) -> list:
+    """The model's layers in order (input layers left out); UnreadableModel when they are not one chain, each
+    reading the previous one's output."""
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    if type(model).__name__ == "Sequential":
+        return layers
+    previous = model.inputs[0] if len(model.inputs) == 1 else None
+    for layer in layers:
+        if previous is None or layer.input is not previous:
+            raise UnreadableModel("draw.error.not_a_chain", name=layer.name)
+        previous = layer.output
+    return layers
+
+
+def _layer_weights(layers: list, weights: list[np.ndarray] | None) -> list[list[np.ndarray]]:
+    """Each layer's share of ``weights`` (the model's ``get_weights()`` order), or its own weights when None."""
+    if weights is None:
+        return [layer.get_weights() for layer in layers]
+    counts = np.cumsum([0] + [len(layer.weights) for layer in layers])
+    if counts[-1] != len(weights):
+        raise UnreadableModel("draw.error.weights_mismatch", count=len(weights), expected=int(counts[-1]))
+    return [[np.asarray(weight, np.float32) for weight in weights[start:stop]]
+            for start, stop in zip(counts[:-1], counts[1:])]
 
 
 class ModelProbe:
@@ -240,39 +357,53 @@ class ModelProbe:
 
     Why numpy and not one multi-output Keras model: Streamlit calls ``keras.backend.clear_session()`` after every
     run, and a Keras call after that took 24 ms median here (eager or ``tf.function``), the whole per-stroke
-    budget; numpy with the same weights gives the same numbers (to float32 rounding; a test checks this against
-    Keras). Models made by this app's trainer always qualify; any other is refused with an ``UnreadableModel``.
+    budget; numpy with the same weights gives the same numbers (to float32 rounding; tests check every supported
+    layer against Keras). ``weights`` (the model's ``get_weights()`` order) replace the model's own: an earlier
+    epoch's. Any other layer, or a network that is not one chain, is refused with an ``UnreadableModel``.
     """
 
-    def __init__(self, model) -> None:
-        expected = (None, 28, 28, 1)
-        if tuple(model.input_shape) != expected:
-            raise UnreadableModel("draw.error.model_input", shape=tuple(model.input_shape), expected=expected)
-        self.model = model
-        self.layer_names = tuple(layer.name for layer in model.layers)
-        layers = [numpy_layer(layer) for layer in model.layers]
-        unknown = [layer for layer, numpy_version in zip(model.layers, layers) if numpy_version is None]
+    def __init__(self, model, weights: list[np.ndarray] | None = None) -> None:
+        if tuple(model.input_shape) not in DIGIT_INPUTS:
+            raise UnreadableModel("draw.error.model_input", shape=tuple(model.input_shape), expected=DIGIT_INPUTS[0])
+        layers = chain_layers(model)
+        self.model, self.input_shape = model, tuple(model.input_shape[1:])
+        self.layer_names = tuple(layer.name for layer in layers)
+        shares = _layer_weights(layers, weights)
+        numpy_layers = [numpy_layer(layer, share) for layer, share in zip(layers, shares)]
+        unknown = [layer for layer, numpy_version in zip(layers, numpy_layers) if numpy_version is None]
         if unknown:
             raise UnreadableModel("draw.error.model_layer", name=unknown[0].name, kind=type(unknown[0]).__name__)
-        self.numpy_layers: tuple[Layer, ...] = tuple(layers)
-        kinds = [layer_kind(layer) for layer in model.layers]
-        self.layer_kinds = tuple(kinds[:-1]) + ((LOGITS,) if kinds[-1] == "dense" else kinds[-1:])
+        self.numpy_layers: tuple[Layer, ...] = tuple(numpy_layers)
+        self.conv_kernel = next((share[0] for layer, share in zip(layers, shares) if layer_kind(layer) == "conv"), None)
+        self.notes = {layer.name: layer_note(layer) for layer in layers}
+        kinds = [layer_kind(layer) for layer in layers]
+        ends_in_softmax = layers[-1].get_config().get("activation") == "softmax"
+        self.layer_kinds = tuple(kinds[:-1]) + ((PROBABILITIES if ends_in_softmax else LOGITS,)
+                                                if kinds[-1] in ("dense", "activation") else kinds[-1:])
+        if self.layer_kinds[-1] in (LOGITS, PROBABILITIES):
+            self.notes[self.layer_names[-1]] = (f"draw.layer.{self.layer_kinds[-1]}", {})
 
     def __repr__(self) -> str:
         return f"ModelProbe({self.model.name}: {', '.join(self.layer_names)})"
 
+    def with_weights(self, weights: list[np.ndarray]) -> ModelProbe:
+        """The same network with other weights (the model's ``get_weights()`` order), e.g. after an earlier epoch."""
+        return ModelProbe(self.model, weights)
+
     def first_layer_filters(self) -> np.ndarray | None:
-        """The first conv layer's trained kernel (k, k, 1, F), or None if the model does not start with a conv."""
-        kernel = getattr(self.model.layers[0], "kernel", None)
-        return None if kernel is None or len(kernel.shape) != 4 else np.asarray(kernel.numpy())
+        """The first conv layer's kernel (kh, kw, 1, F), or None if the model has none reading one channel."""
+        kernel = self.conv_kernel
+        return None if kernel is None or kernel.shape[2] != 1 else np.asarray(kernel)
 
     def read(self, image: np.ndarray) -> ModelReading:
-        """Every layer's output and the softmax probabilities for one (28, 28) digit; the model outputs logits."""
-        batch = np.asarray(image, np.float32).reshape(1, 28, 28, 1)  # (1, 28, 28, 1)
+        """Every layer's output and the ten probabilities for one (28, 28) digit (softmax of the logits unless the
+        model applies softmax itself)."""
+        batch = np.asarray(image, np.float32).reshape(1, *self.input_shape)  # (1, 28, 28, 1) or (1, 28, 28)
         activations = {}
         with one_thread():
             for name, layer in zip(self.layer_names, self.numpy_layers):
                 batch = layer(batch)
                 activations[name] = batch[0]
-        probabilities = softmax(activations[self.layer_names[-1]])
-        return ModelReading(activations, probabilities, dict(zip(self.layer_names, self.layer_kinds)))
+        last = activations[self.layer_names[-1]]
+        probabilities = last if self.layer_kinds[-1] == PROBABILITIES else softmax(last)
+        return ModelReading(activations, probabilities, dict(zip(self.layer_names, self.layer_kinds)), self.notes)

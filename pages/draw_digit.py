@@ -190,6 +190,7 @@ init_state(models)
 st.title(t("draw.title"))
 st.markdown(t("draw.intro"))
 image = digit_panel()
+st.session_state["digit_image"] = None if image is None else np.asarray(image, np.float32)  # for Why this answer?
 if image is not None:
     chosen = next((model for model in models if model.name == st.session_state["draw_model"]), None)
     with st.spinner(t("draw.model.loading")):  # after the canvas, so that it shows while TensorFlow first loads

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnlib import features, toy
+from cnnlib import digit_text, features, toy
 
 TUTORIAL_IMAGE = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)  # (1, 3, 3, 1): 1..9
 
@@ -93,9 +93,9 @@ def test_model_probe_reads_every_layer_and_agrees_with_keras():
 def test_model_probe_refuses_a_layer_it_cannot_read():
     import keras
 
-    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(3, 3, activation="sigmoid"),
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(3, 3, dilation_rate=2, name="conv2d"),
                               keras.layers.Flatten(), keras.layers.Dense(10)])
-    with pytest.raises(ValueError, match=r"cannot read: conv2d \(Conv2D\)"):
+    with pytest.raises(ValueError, match=r"cannot read: conv2d \(Conv2D\)\. It reads Conv2D"):
         features.ModelProbe(model)
 
 
@@ -130,3 +130,101 @@ def test_a_refused_model_says_why_in_the_language_of_whoever_reads_it(monkeypatc
     english = str(refused.value)
     monkeypatch.setitem(text.catalogue(text.ENGLISH), "draw.error.model_input", "changed {shape} {expected}")
     assert str(refused.value) != english  # looked up when shown, not when raised (a shared cache may keep it)
+
+
+def keras_layers_by_kind():
+    """One small network per supported layer kind and setting, each from a 28x28 digit to 10 numbers (built when
+    called)."""
+    import keras
+    from keras import layers
+
+    def net(*middle, inputs=(28, 28, 1), head=None):
+        head = head or (layers.Flatten(), layers.Dense(10))
+        return lambda: keras.Sequential([keras.Input(shape=inputs), *middle, *head])
+
+    return {
+        "conv 5x3 stride (2, 1) same sigmoid": net(layers.Conv2D(3, (5, 3), strides=(2, 1), padding="same",
+                                                                 activation="sigmoid")),
+        "conv 4x4 stride 3 valid tanh, no bias": net(layers.Conv2D(2, 4, strides=3, activation="tanh",
+                                                                   use_bias=False)),
+        "conv linear then softmax": net(layers.Conv2D(2, 3, activation="softmax")),
+        "max pool 3 stride 2 same": net(layers.Conv2D(2, 3), layers.MaxPooling2D(3, strides=2, padding="same")),
+        "average pool 3 same": net(layers.Conv2D(2, 3), layers.AveragePooling2D(3, strides=2, padding="same")),
+        "average pool 2 valid": net(layers.AveragePooling2D((2, 3))),
+        "batch norm": net(layers.Conv2D(3, 3), layers.BatchNormalization(), layers.ReLU()),
+        "batch norm without scale or centre": net(layers.BatchNormalization(center=False, scale=False)),
+        "dropout": net(layers.Dropout(0.5)),
+        "global average": net(layers.Conv2D(4, 3), layers.GlobalAveragePooling2D(), head=(layers.Dense(10),)),
+        "global max": net(layers.Conv2D(4, 3), layers.GlobalMaxPooling2D(), head=(layers.Dense(10),)),
+        "activation layers": net(layers.Conv2D(2, 3), layers.Activation("tanh"), layers.ReLU(max_value=0.5,
+                                                                                             negative_slope=0.1)),
+        "rescaling": net(layers.Rescaling(2.0, offset=-1.0)),
+        "reshape from (28, 28)": net(layers.Reshape((28, 28, 1)), layers.Conv2D(2, 3), inputs=(28, 28)),
+        "flat (28, 28) input, dense softmax": net(inputs=(28, 28), head=(layers.Flatten(), layers.Dense(
+            12, activation="relu"), layers.Dense(10, activation="softmax"))),
+        "dense then softmax activation": net(head=(layers.Flatten(), layers.Dense(10), layers.Activation("softmax"))),
+    }
+
+
+def with_random_statistics(model):
+    """The model with its weights (batch norm's moving statistics too) drawn at random, so no layer is trivial."""
+    rng = np.random.default_rng(1)
+    model.set_weights([rng.uniform(0.5, 1.5, w.shape).astype(np.float32) if "variance" in v.path else
+                       rng.normal(0, 0.5, w.shape).astype(np.float32) for v, w in zip(model.weights,
+                                                                                       model.get_weights())])
+    return model
+
+
+@pytest.mark.parametrize("kind", list(keras_layers_by_kind()))
+def test_every_supported_layer_gives_keras_numbers(kind):
+    import keras
+
+    model = with_random_statistics(keras_layers_by_kind()[kind]())
+    probe = features.ModelProbe(model)
+    image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    batch = image.reshape(1, *model.input_shape[1:])
+    every_layer = keras.Model(model.inputs[0], [layer.output for layer in model.layers])
+    reference = [np.asarray(output)[0] for output in every_layer(batch, training=False)]
+    reading = probe.read(image)
+    assert list(reading.activations) == [layer.name for layer in model.layers]
+    for (name, values), expected in zip(reading.activations.items(), reference):
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(values, expected, atol=1e-4 * scale, err_msg=name)
+    output = np.asarray(model(batch, training=False))[0]
+    ends_in_softmax = model.layers[-1].get_config().get("activation") == "softmax"
+    np.testing.assert_allclose(reading.probabilities, output if ends_in_softmax else features.softmax(output),
+                               atol=1e-5)
+    assert reading.kinds[model.layers[-1].name] == ("probabilities" if ends_in_softmax else "logits")
+    for name in reading.activations:
+        assert digit_text.layer_text(reading, name).startswith(f"**{name}**")
+
+
+def test_a_functional_chain_reads_like_a_sequential_one_and_a_branch_is_refused():
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(2, 3, activation="relu", name="c")(inputs)
+    outputs = layers.Dense(10, name="out")(layers.Flatten(name="f")(x))
+    chain = with_random_statistics(keras.Model(inputs, outputs))
+    reading = features.ModelProbe(chain).read(np.ones((28, 28), np.float32) / 2)
+    assert list(reading.activations) == ["c", "f", "out"]
+    np.testing.assert_allclose(reading.probabilities, features.softmax(
+        np.asarray(chain(np.ones((1, 28, 28, 1)) / 2))[0]), atol=1e-5)
+    joined = layers.Add(name="join")([layers.Conv2D(1, 3, padding="same")(inputs), inputs])
+    branch = keras.Model(inputs, layers.Dense(10)(layers.Flatten()(joined)))
+    with pytest.raises(features.UnreadableModel, match="not one chain"):
+        features.ModelProbe(branch)
+
+
+def test_other_weights_give_an_earlier_state_of_the_same_network():
+    from cnnlib.model import Hyperparameters, build_model
+
+    model = build_model(Hyperparameters(conv1_filters=4, conv2_filters=6, dense_units=16))
+    probe = features.ModelProbe(model)
+    zeros = [np.zeros_like(weight) for weight in model.get_weights()]
+    earlier = probe.with_weights(zeros)
+    np.testing.assert_allclose(earlier.read(np.ones((28, 28))).probabilities, np.full(10, 0.1), atol=1e-6)
+    assert not np.any(earlier.first_layer_filters()) and np.any(probe.first_layer_filters())
+    with pytest.raises(features.UnreadableModel, match="another network"):
+        probe.with_weights(zeros[:-1])

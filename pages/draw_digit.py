@@ -6,9 +6,10 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnnlib import digit_text, features, preprocess
 from cnnlib.figures import digit as figures
-from cnnlib.models_store import SavedModel, list_models, load_model, selected_model
+from cnnlib.models_store import SavedModel, list_models, selected_model
 from cnnlib.text import t
-from pages import cached_mnist, ensure_app_navigation
+from pages import cached_mnist, current_workspace, ensure_app_navigation, model_upload, say
+from pages.parts.models import model_probe, replayed_reading
 
 ensure_app_navigation()
 
@@ -24,21 +25,12 @@ Probe = features.ModelProbe | ValueError | None  # the chosen model's reader, wh
 
 def init_state(models: list[SavedModel]) -> None:
     """Every session_state key, re-assigned on every run so that a hidden widget keeps its value; the chosen model
-    falls back when its file is gone."""
+    (its key: ``name``, or ``shared/name`` for the teacher's) falls back when its file is gone."""
     for key, value in DEFAULTS.items():
         st.session_state[key] = st.session_state.get(key, value)
-    if (current := st.session_state.get("draw_model")) not in [model.name for model in models]:
-        current = getattr(selected_model(), "name", None)
+    if (current := st.session_state.get("draw_model")) not in [model.key for model in models]:
+        current = getattr(selected_model(*FOLDERS), "key", None)
     st.session_state["draw_model"] = current
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def model_probe(path: str, modified: float) -> features.ModelProbe | ValueError:
-    """A saved model's all-layers reader, or why it cannot be read, once per file version (``modified`` keys it)."""
-    try:
-        return features.ModelProbe(load_model(path))
-    except ValueError as error:
-        return error
 
 
 def canvas_input() -> preprocess.PreparedDigit | None:
@@ -135,19 +127,22 @@ def pool_panel(steps: features.TutorialSteps) -> None:
     st.caption(digit_text.pool_maps_caption(steps, size))
 
 
-def model_panel(image: np.ndarray, models: list[SavedModel], probe: Probe) -> None:
-    """A trained network on this digit: choose the model, see its answer and every layer's output."""
+def model_panel(image: np.ndarray, models: list[SavedModel], chosen: SavedModel | None, probe: Probe) -> None:
+    """A trained network on this digit: choose the model (or bring your own), replay its training, see its answer
+    and every layer's output."""
     st.header(t("draw.model.header"))
+    say("draw_models_notice")
+    model_upload("draw_model_upload", "draw_models_notice", "draw_model")
     if not models:
         st.info(t("draw.model.none"), icon=":material/info:")
         st.page_link("pages/train.py", label=t("draw.model.train_link"), icon=":material/model_training:")
         return
-    labels = {model.name: digit_text.model_label(model) for model in models}
+    labels = {model.key: digit_text.model_label(model) for model in models}
     st.selectbox(t("draw.model.chooser"), list(labels), format_func=labels.get, key="draw_model")
     if isinstance(probe, ValueError):
         st.error(str(probe))
         return
-    reading = probe.read(image)
+    reading = replayed_reading("draw_epoch", chosen, probe, image)
     left, right = st.columns([1, 2])
     left.subheader(digit_text.prediction_title(reading))
     left.markdown(digit_text.probability_text(reading))
@@ -185,17 +180,17 @@ def digit_panel() -> np.ndarray | None:
     return image
 
 
-models = list_models()
+FOLDERS = (current_workspace().models_dir, current_workspace().shared_dir)
+models = list_models(*FOLDERS)
 init_state(models)
 st.title(t("draw.title"))
 st.markdown(t("draw.intro"))
-image = digit_panel()
-st.session_state["digit_image"] = None if image is None else np.asarray(image, np.float32)  # for Why this answer?
+st.session_state["digit_image"] = image = digit_panel()  # float32 (28, 28) or None; Why this answer? reads it too
 if image is not None:
-    chosen = next((model for model in models if model.name == st.session_state["draw_model"]), None)
+    chosen = next((model for model in models if model.key == st.session_state["draw_model"]), None)
     with st.spinner(t("draw.model.loading")):  # after the canvas, so that it shows while TensorFlow first loads
         probe = None if chosen is None else model_probe(str(chosen.path), chosen.modified)
     steps = conv_panel(image, probe)
     if steps is not None:
         pool_panel(steps)
-    model_panel(image, models, probe)
+    model_panel(image, models, chosen, probe)

@@ -83,8 +83,8 @@ def model_label(model: SavedModel) -> str:
     saved = datetime.fromtimestamp(model.modified).strftime("%Y-%m-%d %H:%M")
     accuracy = model.metadata.get("test_accuracy")
     if isinstance(accuracy, (int, float)):
-        return t("draw.model.label_with_accuracy", name=model.name, saved=saved, accuracy=accuracy)
-    return t("draw.model.label", name=model.name, saved=saved)
+        return t("draw.model.label_with_accuracy", name=model.label, saved=saved, accuracy=accuracy)
+    return t("draw.model.label", name=model.label, saved=saved)
 
 
 def prediction_title(reading: ModelReading) -> str:

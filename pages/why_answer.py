@@ -6,9 +6,10 @@ import streamlit as st
 
 from cnnlib import explain, why_text
 from cnnlib.figures import why as figures
-from cnnlib.models_store import list_models, load_model, selected_model
+from cnnlib.models_store import find_model, selected_model
 from cnnlib.text import t
 from pages import current_workspace, ensure_app_navigation
+from pages.parts.models import epoch_slider, explained_model
 
 ensure_app_navigation()
 
@@ -26,31 +27,23 @@ def init_state() -> None:
         st.session_state["draw_model"] = st.session_state["draw_model"]
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def cached_model(path: str, modified: float):
-    """A saved model, or the ValueError saying why it cannot be loaded, once per file version."""
-    try:
-        return load_model(path)
-    except ValueError as error:
-        return error
-
-
 def digit_and_model() -> tuple[np.ndarray, object, str] | None:
-    """The Draw page's digit and the chosen model (loaded), or None after saying how to get what is missing."""
+    """The Draw page's digit and the chosen model (loaded, as it was after the epoch the replay slider shows), or
+    None after saying how to get what is missing."""
     image = st.session_state.get("digit_image")
     if image is None:
         st.info(t("why.empty.digit"), icon=":material/draw:")
         st.page_link("pages/draw_digit.py", label=t("why.empty.draw_link"), icon=":material/draw:")
         return None
-    folder = current_workspace().models_dir
-    name = st.session_state.get("draw_model")
-    chosen = next((saved for saved in list_models(folder) if saved.name == name), None) or selected_model(folder)
+    folders = (current_workspace().models_dir, current_workspace().shared_dir)
+    chosen = find_model(st.session_state.get("draw_model") or "", *folders) or selected_model(*folders)
     if chosen is None:
         st.info(t("why.empty.model"), icon=":material/info:")
         st.page_link("pages/train.py", label=t("why.empty.train_link"), icon=":material/model_training:")
         return None
+    replayed = epoch_slider("why_epoch", chosen)
     with st.spinner(t("why.empty.loading")):
-        model = cached_model(str(chosen.path), chosen.modified)
+        model = explained_model(str(chosen.path), chosen.modified, None if replayed is None else replayed[0])
     if isinstance(model, ValueError):
         st.error(str(model))
         return None

@@ -29,6 +29,7 @@ MAP_COLUMNS, MAP_TILE_PX = 8, 120  # filters, feature maps and pooled maps share
 LAYER_COLUMNS, LAYER_TILE_PX = 16, 44  # a trained layer's 32 or 64 maps
 STEP_PX = 112  # each preparation step's picture
 NO_MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
+FILTER_HISTORY_PX = 48  # each filter in the replay's small multiples
 VALUE = "%{z:.3f}"  # the hovered cell's value, as plotly fills it in
 
 
@@ -102,6 +103,17 @@ def filter_grid_figure(filters: np.ndarray) -> go.Figure:
     limit = float(np.abs(maps).max()) or 1.0
     titles = [t("draw.figure.filter_title", number=number) for number in range(len(maps))]
     return mosaic_figure(maps, "draw.figure.filter_hover", titles, colorscale=SIGNED, zmin=-limit, zmax=limit)
+
+
+def filter_history_figure(history: np.ndarray, epoch: int) -> go.Figure:
+    """conv1's filters as they formed, (epochs + 1, F, kh, kw): one row per epoch up to ``epoch``, one column per
+    filter, all on one symmetric scale, so a filter reads down its column."""
+    shown = np.asarray(history)[: epoch + 1]
+    limit = float(np.abs(shown).max()) or 1.0
+    titles = [t("draw.replay.filter_title", epoch=row, number=number) for row in range(len(shown))
+              for number in range(shown.shape[1])]
+    return mosaic_figure(shown.reshape(-1, *shown.shape[2:]), "draw.figure.filter_hover", titles,
+                         columns=shown.shape[1], tile_px=FILTER_HISTORY_PX, colorscale=SIGNED, zmin=-limit, zmax=limit)
 
 
 def map_grid_figure(maps: np.ndarray, step: str) -> go.Figure:

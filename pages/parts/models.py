@@ -1,0 +1,87 @@
+"""The model the Draw and Why pages read: its cached readers, its epoch replay, and the epoch slider.
+
+Every cache is keyed by the file's path and modification time, so a model saved again under the same name is read
+again; snapshots are loaded once per model version.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from cnnlib import features, replay
+from cnnlib.figures import digit as figures
+from cnnlib.models_store import SavedModel, load_model
+from cnnlib.snapshots import load_snapshots
+from cnnlib.text import t
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def cached_model(path: str, modified: float):
+    """A saved model, or the ValueError saying why it cannot be loaded, once per file version."""
+    try:
+        return load_model(path)
+    except ValueError as error:
+        return error
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def model_probe(path: str, modified: float) -> features.ModelProbe | ValueError:
+    """A saved model's all-layers reader, or why it cannot be read, once per file version."""
+    model = cached_model(path, modified)
+    try:
+        return model if isinstance(model, ValueError) else features.ModelProbe(model)
+    except ValueError as error:
+        return error
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def model_replay(path: str, modified: float) -> replay.Replay | ValueError | None:
+    """A model's epoch replay; None when it has no snapshots (or cannot be read at all)."""
+    probe, snapshots = model_probe(path, modified), load_snapshots(Path(path))
+    if isinstance(probe, ValueError) or snapshots is None or snapshots.epochs < 1:
+        return None
+    try:
+        return replay.Replay.of(probe, snapshots)
+    except ValueError as error:
+        return error
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def explained_model(path: str, modified: float, epoch: int | None):
+    """The model as ``cnnlib.explain`` reads it, after ``epoch`` (None or the last: as saved), or why it cannot."""
+    model, snapshots = cached_model(path, modified), load_snapshots(Path(path)) if epoch is not None else None
+    weights = snapshots.weights[epoch] if snapshots is not None and epoch < snapshots.epochs else None
+    try:
+        return model if isinstance(model, ValueError) else replay.keras_state(model, weights)
+    except ValueError as error:
+        return error
+
+
+def epoch_slider(key: str, chosen: SavedModel, where=st) -> tuple[int, replay.Replay] | None:
+    """The replay slider for ``chosen`` (key ``key``, the last epoch at first) and the replay it moves through; None
+    after saying why there is none."""
+    found = model_replay(str(chosen.path), chosen.modified)
+    if not isinstance(found, replay.Replay):
+        where.caption(t("draw.replay.none") if found is None else str(found))
+        return None
+    if st.session_state.get(key) not in range(found.epochs + 1):
+        st.session_state[key] = found.epochs
+    epoch = where.select_slider(t("draw.replay.slider"), list(range(found.epochs + 1)), key=key,
+                                format_func=lambda e: t("draw.replay.option", epoch=e,
+                                                        accuracy=found.test_accuracies[e]))
+    where.caption(t("draw.replay.caption", epoch=epoch, epochs=found.epochs, accuracy=found.test_accuracies[epoch]))
+    return epoch, found
+
+
+def replayed_reading(key: str, chosen: SavedModel, probe: features.ModelProbe, image) -> features.ModelReading:
+    """The epoch slider (when ``chosen`` can be replayed), conv1's filters as they formed up to that epoch, and the
+    network's reading of ``image`` then; without a replay, the saved network's reading."""
+    replayed = epoch_slider(key, chosen)
+    if replayed is None:
+        return probe.read(image)
+    epoch, found = replayed
+    if (history := found.filter_history()) is not None:
+        with st.expander(t("draw.replay.filters_header"), expanded=True):
+            st.plotly_chart(figures.filter_history_figure(history, epoch), key=f"{key}_filters")
+            st.caption(t("draw.replay.filters_caption", count=history.shape[1]))
+    return found.read(epoch, image)

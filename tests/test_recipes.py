@@ -97,7 +97,7 @@ def test_a_three_epoch_run_saves_four_weight_states_and_their_test_accuracies(au
         np.testing.assert_allclose(recorded, trained, atol=2e-3 * max(1.0, float(np.abs(trained).max())))
 
 
-@pytest.mark.parametrize("preset", ["tutorial", "fast", "best"])
+@pytest.mark.parametrize("preset", list(Preset))
 def test_every_presets_caption_shows_its_recipe_and_what_it_measured(preset):
     from cnnlib.text import t
     from cnnlib.training.config import MEASURED, caption_values
@@ -105,3 +105,21 @@ def test_every_presets_caption_shows_its_recipe_and_what_it_measured(preset):
     caption = t(f"recipes.preset.{preset}.caption", **caption_values(preset))
     assert f"{caption_values(preset)['epochs']}" in caption and "%" in caption and set(MEASURED[preset]) <= set(
         caption_values(preset))
+
+
+def test_cli_preset_best_trains_with_augmentation_and_saves_the_network_alone(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    from cnnlib.models_store import load_model
+
+    out = tmp_path / "best.keras"
+    result = subprocess.run([sys.executable, "-m", "cnnlib.train", "--preset", "best", "--epochs", "1", "--train-limit",
+                             "200", "--data", "offline", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["hyperparameters"] == {**PRESETS[Preset.BEST].to_dict(), "epochs": 1}
+    assert [layer.name for layer in load_model(out).layers] == NETWORK_LAYERS

@@ -215,7 +215,7 @@ def test_cli_preset_sets_the_recipe_and_options_override_it(tmp_path):
     (["--init", "zeros"], "invalid choice"),
     (["--epochs", "many"], "invalid int value"),
     (["--out", "model.h5"], "--out must end in .keras"),
-    (["--preset", "best"], "invalid choice"),
+    (["--preset", "fastest"], "invalid choice"),
     (["--epochs", "0"], "--epochs must be at least 1"),
 ])
 def test_cli_rejects_bad_arguments_with_exit_code_2_and_one_line(arguments, reason):

@@ -19,7 +19,7 @@ MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
                    "train_limit": None}
 SESSION_DEFAULTS = {"train_rendered": None, "train_npz_file": None}  # what the live panel drew; the uploaded npz
-PRESET_ICONS = {Preset.TUTORIAL: ":material/menu_book:", Preset.FAST: ":material/bolt:"}
+PRESET_ICONS = {Preset.TUTORIAL: ":material/menu_book:", Preset.FAST: ":material/bolt:", Preset.BEST: ":material/star:"}
 
 
 def init_state() -> None:

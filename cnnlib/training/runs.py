@@ -48,7 +48,7 @@ from cnnlib.training.progress import Ending, Event, Phase, Progress, RunState, a
 from cnnlib.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MAX_TRAININGS_ENV = "CNN_EXPLORER_MAX_TRAININGS"
+MAX_TRAININGS_ENV, TRAINER_READY_ENV = "CNN_EXPLORER_MAX_TRAININGS", "CNN_EXPLORER_TRAINER_READY"
 SERVE_COMMAND = (sys.executable, "-m", "cnnlib.train", "--serve")
 STOP_LINE = "stop"
 STOP_ANSWER_TIMEOUT_S = 10.0  # one batch, or an epoch's validation, ends well within this even on a busy CPU
@@ -407,9 +407,10 @@ class RunRegistry:
         return QueuePlace(self.queue_position(run) + len(self.active()), self.max_running)
 
     def keep_trainer_ready(self) -> None:
-        """From now on keep a trainer process started ahead of time whenever no run trains (the Train page asks)."""
-        self._keep_ready = True
-        if not self.active():
+        """From now on keep a trainer process started ahead of time whenever no run trains (the Train page asks);
+        ``CNN_EXPLORER_TRAINER_READY=0`` turns this off (each run then starts its own, seconds later)."""
+        self._keep_ready = os.environ.get(TRAINER_READY_ENV, "1") != "0"
+        if self._keep_ready and not self.active():
             self.launcher.keep_one_ready()
 
     def _run_ended(self, run: TrainingRun) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnlib.text import t
-from cnnlib.training.config import PRESETS, Hyperparameters, Preset
+from cnnlib.training.config import Hyperparameters, Preset, caption_values
 from cnnlib.training.progress import Diagnosis, Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace
 from cnnlib.training.trainer import validation_count
@@ -21,13 +21,13 @@ STATUS_SEPARATOR = " · "
 
 
 def preset_label(preset: Preset) -> str:
-    """A preset's button label: "As in the tutorial", "Fast and stable"."""
+    """A preset's button label: "As in the tutorial", "Fast and stable", "Best accuracy"."""
     return t(f"train.preset.{preset}.label")
 
 
 def preset_caption(preset: Preset) -> str:
-    """What a preset sets, with its numbers, and what to expect of it."""
-    return t(f"train.preset.{preset}.caption", **PRESETS[preset].to_dict())
+    """What a preset sets, with its numbers, and what it reached here (``recipes.preset.<id>.caption``)."""
+    return t(f"recipes.preset.{preset}.caption", **caption_values(preset))
 
 
 def run_label(number: int, hp: Hyperparameters) -> str:

@@ -1,0 +1,116 @@
+"""A curve that moves at once: seconds from the click on Start to the first batch's cost drawn on the Train page,
+in headless Chromium, on the offline subset (issue 11, item 5; target 1.5 s). Prints each run and the median.
+
+A learner reads the page before pressing Start, so each run waits until the trainer the server keeps ready is idle
+(TensorFlow imported, a step traced), then clicks. ``--cold`` starts the server with ``CNN_EXPLORER_TRAINER_READY=0``:
+each run then starts its trainer on the click, as before. Wall seconds depend on what else the machine runs, so the
+bench also prints the trainer's own CPU seconds from the click to the first cost, and the load average.
+
+Usage: python bench/first_cost.py [--runs 3] [--cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cold_start import CHROMIUM_ARGS, ROOT, free_port, wait_for_health
+
+FIRST_COST_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+    plot => (plot._fullData || []).some(trace => (trace.name || '').startsWith('each batch') && trace.x.length))"""
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def trainers(server_pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each trainer process the server started, by process id."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == server_pid and b"cnnlib.train" in command:
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def wait_until_trainer_idle(server_pid: int, timeout_s: float = 300) -> None:
+    """Wait until the trainer kept ready stops using CPU (its warm-up is over)."""
+    deadline, before = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = trainers(server_pid)
+        if now and now == before:
+            return
+        before = now
+    raise TimeoutError("the trainer kept ready never went idle")
+
+
+def one_run(browser, url: str, server_pid: int, cold: bool) -> tuple[float, float]:
+    """(wall seconds, trainer CPU seconds) from the click on Start to the first cost on the page."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{url}/train")
+    page.wait_for_selector(IDLE_APP, timeout=120_000)
+    if not cold:
+        wait_until_trainer_idle(server_pid)
+    before = trainers(server_pid)
+    start = page.locator(".st-key-train_start button:visible")
+    clicked = time.perf_counter()
+    start.click()
+    page.wait_for_function(FIRST_COST_JS, timeout=300_000, polling=20)
+    wall = time.perf_counter() - clicked
+    cpu = sum(seconds - before.get(pid, 0.0) for pid, seconds in trainers(server_pid).items())
+    page.locator(".st-key-train_stop button:visible").click()
+    page.get_by_text("Stopped by you", exact=False).wait_for(timeout=300_000)
+    context.close()
+    return wall, cpu
+
+
+def main() -> None:
+    """Start a server, time ``--runs`` Starts in Chromium, print each and the median."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="no trainer kept ready")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    port, models = free_port(), tempfile.mkdtemp(prefix="first-cost-models-")
+    env = {**os.environ, "CNN_EXPLORER_DATA": "offline", "CNN_EXPLORER_MODELS_DIR": models,
+           "CNN_EXPLORER_TRAINER_READY": "0" if args.cold else "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.port", str(port), "--server.address", "127.0.0.1",
+                               "--browser.gatherUsageStats", "false"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=os.environ.get("CNN_EXPLORER_CHROMIUM",
+                                                                                "/usr/bin/chromium"),
+                                                 args=CHROMIUM_ARGS)
+            results = []
+            for number in range(1, args.runs + 1):
+                results.append(one_run(browser, url, server.pid, args.cold))
+                print(f"run {number}: first cost {results[-1][0]:.2f} s after Start "
+                      f"(trainer CPU {results[-1][1]:.2f} s; load average {os.getloadavg()[0]:.1f})", flush=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    mode = "cold trainer" if args.cold else "trainer kept ready"
+    print(f"median ({mode}, {args.runs} runs, {os.cpu_count()} CPUs): "
+          f"{statistics.median(wall for wall, _ in results):.2f} s from Start to the first cost; "
+          f"trainer CPU {statistics.median(cpu for _, cpu in results):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Classroom mode in Chromium: two learners on one server, each in a browser context of their own. One trains; a
+reload finds the run live and its Stop works; the other never sees that run or its model."""
+
+import pytest
+from conftest import keyed_button, open_app_page, running_app, wait_until_idle
+from test_train_page import BATCH_POINTS_JS
+
+from cnnlib.models_store import list_models
+from cnnlib.workspace import workspace
+
+RUN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """A server in classroom mode, and its models folder."""
+    models = tmp_path_factory.mktemp("classroom-models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNN_EXPLORER_CLASSROOM", "1")
+        with running_app(models, tmp_path_factory.mktemp("classroom-server") / "streamlit.log") as url:
+            yield url, models
+
+
+@pytest.fixture
+def learners(browser):
+    """Two learners: a tab each, in browser contexts of their own (no shared cookies or storage)."""
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+    tabs = [context.new_page() for context in contexts]
+    for tab in tabs:
+        tab.set_default_timeout(30_000)
+    yield tabs
+    for context in contexts:
+        context.close()
+
+
+def learner_id(tab) -> str:
+    """The workspace id in the tab's address."""
+    return tab.url.split("learner=")[1].split("&")[0]
+
+
+@pytest.mark.browser
+def test_two_learners_each_keep_their_own_run_and_models(classroom, learners):
+    url, models = classroom
+    first, second = learners
+    for tab in learners:
+        open_app_page(tab, url, "train")
+    assert learner_id(first) != learner_id(second)
+    keyed_button(first, "train_start").click()
+    first.wait_for_function(BATCH_POINTS_JS, timeout=RUN_TIMEOUT_MS)
+    wait_until_idle(second)
+    assert keyed_button(second, "train_stop").is_disabled() and second.evaluate(BATCH_POINTS_JS) == 0
+
+    first.reload()  # the run is the learner's, not the browser session's: a reload finds it live
+    first.wait_for_function(BATCH_POINTS_JS, timeout=60_000)
+    keyed_button(first, "train_stop").click()
+    first.get_by_text("Stopped by you", exact=False).wait_for(timeout=RUN_TIMEOUT_MS)
+    wait_until_idle(first)
+    saved = list_models(workspace(learner_id(first), models).models_dir)
+    assert len(saved) == 1 and first.get_by_text(saved[0].name).count()
+    second.reload()
+    wait_until_idle(second)
+    assert not list_models(workspace(learner_id(second), models).models_dir)
+    assert second.get_by_text(saved[0].name).count() == 0
+    for tab in learners:
+        assert tab.locator('[data-testid="stException"]').count() == 0

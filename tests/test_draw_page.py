@@ -266,3 +266,119 @@ def test_step_pictures_are_square_dark_ink_on_white():
     assert picture.shape == (8, 8)
     np.testing.assert_array_equal(picture[:, 2:6], 0.0)  # ink, centred, is black
     np.testing.assert_array_equal(picture[:, [0, 1, 6, 7]], 1.0)  # the padding is white
+
+
+def keras_bytes(model, folder: Path) -> bytes:
+    """``model`` as the ``.keras`` file a learner would upload."""
+    path = folder / "upload.keras"
+    model.save(path)
+    return path.read_bytes()
+
+
+def every_kind_model():
+    """One network with every layer kind the Draw page reads, from a flat (28, 28) input to softmax."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(28, 28)), layers.Rescaling(2.0, offset=-1.0), layers.Reshape((28, 28, 1)),
+        layers.Conv2D(3, (5, 3), strides=(2, 1), padding="same", activation="tanh"), layers.BatchNormalization(),
+        layers.ReLU(), layers.AveragePooling2D(2), layers.Conv2D(4, 3, activation="sigmoid"),
+        layers.MaxPooling2D(2, padding="same"), layers.Activation("relu"), layers.Dropout(0.2),
+        layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax")])
+
+
+@pytest.mark.parametrize("kind", ["conv 5x3 stride (2, 1) same sigmoid", "average pool 3 same", "batch norm",
+                                  "global max", "activation layers", "rescaling", "reshape from (28, 28)",
+                                  "flat (28, 28) input, dense softmax", "dropout"])
+def test_an_uploaded_model_of_each_layer_kind_is_kept_and_read(kind, tmp_path):
+    from test_features import keras_layers_by_kind
+
+    from cnnlib import features
+    from cnnlib.model_exchange import accept_upload
+
+    model = keras_layers_by_kind()[kind]()
+    kept = accept_upload(keras_bytes(model, tmp_path), f"{kind}.keras", tmp_path)
+    reading = features.ModelProbe(models_store.load_model(kept)).read(np.ones((28, 28), np.float32) / 2)
+    assert reading.probabilities.shape == (10,) and reading.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def upload_model(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Upload ``data`` as ``name`` through the Draw page's model uploader."""
+    return at.file_uploader(key="draw_model_upload").upload(name, data).run()
+
+
+def test_a_model_uploaded_on_the_draw_page_is_chosen_and_read_layer_by_layer(tmp_path, monkeypatch):
+    at = draw_page(tmp_path / "models", monkeypatch)
+    upload_model(at, "my net (1).keras", keras_bytes(every_kind_model(), tmp_path))
+    assert not at.exception and not at.error
+    assert at.selectbox(key="draw_model").value == "my-net-1"
+    assert (tmp_path / "models" / "my-net-1.keras").is_file()
+    text = markdown_text(at)
+    assert "one probability per digit: the layer applies softmax itself" in text
+    assert "5x3 filters, stride 2x1, SAME padding, plus bias, then tanh" in text
+    assert any(header.value.startswith("Prediction: ") for header in at.subheader)
+    assert any("No epoch replay for this model" in caption.value for caption in at.caption)
+
+
+def test_refused_uploads_on_the_draw_page_are_one_sentence(tmp_path, monkeypatch):
+    import keras
+
+    from cnnlib.model_exchange import MAX_MODEL_UPLOAD_BYTES
+
+    at = draw_page(tmp_path / "models", monkeypatch)
+    norm = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.LayerNormalization(name="ln"),
+                             keras.layers.Flatten(), keras.layers.Dense(10)])
+    refusals = {"norm.keras": (keras_bytes(norm, tmp_path), "ln (LayerNormalization)"),
+                "notes.keras": (b"not a model at all", "is not a Keras model"),
+                "huge.keras": (b"0" * (MAX_MODEL_UPLOAD_BYTES + 1), "huge.keras")}
+    for name, (data, named) in refusals.items():
+        upload_model(at, name, data)
+        assert not at.exception, name
+        assert len(at.error) == 1 and named in at.error[0].value and "Traceback" not in at.error[0].value, name
+    assert not list((tmp_path / "models").glob("*.keras"))
+
+
+def test_a_model_the_draw_page_cannot_follow_is_named_in_a_sentence(tmp_path, monkeypatch):
+    import keras
+
+    from cnnlib import features
+
+    dilated = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2,
+                                                                                     name="wide"),
+                                keras.layers.Flatten(), keras.layers.Dense(10)])
+    at = upload_model(draw_page(tmp_path / "models", monkeypatch), "dilated.keras", keras_bytes(dilated, tmp_path))
+    assert not at.exception
+    with pytest.raises(features.UnreadableModel) as refused:
+        features.ModelProbe(dilated)
+    assert [error.value for error in at.error] == [str(refused.value)]
+    assert "cannot read: wide (Conv2D). It reads Conv2D" in at.error[0].value
+
+
+def replayable_model(folder: Path) -> models_store.SavedModel:
+    """The tutorial's network, small, saved with 4 states (epochs 0..3) of made-up weights and accuracies."""
+    from cnnlib.model import Hyperparameters, build_model
+    from cnnlib.snapshots import EpochSnapshots, save_snapshots
+
+    model = build_model(Hyperparameters(conv1_filters=4, conv2_filters=4, dense_units=8))
+    rng = np.random.default_rng(0)
+    states = [[rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()] for _ in range(3)]
+    accuracies = [0.1, 0.5, 0.8, 0.9]
+    saved = models_store.save_model(model, "replayed", {"epoch_test_accuracies": accuracies}, folder)
+    save_snapshots(saved.path, EpochSnapshots(states + [model.get_weights()], accuracies))
+    return saved
+
+
+def test_the_epoch_slider_replays_the_network_epoch_by_epoch(tmp_path, monkeypatch):
+    replayable_model(tmp_path)
+    at = draw_page(tmp_path, monkeypatch)
+    slider = at.select_slider(key="draw_epoch")
+    assert slider.value == 3 and slider.options == ["epoch 0 (10.0%)", "epoch 1 (50.0%)", "epoch 2 (80.0%)",
+                                                      "epoch 3 (90.0%)"]
+    answers = {}
+    for epoch in (3, 0, 1):
+        at.select_slider(key="draw_epoch").set_value(epoch).run()
+        assert not at.exception
+        assert any(caption.value.startswith(f"Epoch {epoch} of 3:") for caption in at.caption)
+        answers[epoch] = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert answers[0] != answers[3] and answers[1] != answers[0]  # maps, filters and probabilities follow

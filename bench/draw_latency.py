@@ -3,14 +3,16 @@
 A stroke reaches the server as the canvas's PNG. Timed from there: decoding it to 280x280 RGBA (as
 streamlit-drawable-canvas's ``image_data`` does), listing the models, preparing the digit, and every section the
 page redraws: its sentences and figures built by cnnlib and made into Streamlit's messages by Streamlit's own
-``st.plotly_chart`` / ``st.image`` / ``st.markdown`` (run bare here: the same JSON, PNG and element ids, with no
+``st.plotly_chart`` / ``st.markdown`` / ``st.expander`` (run bare here: the same JSON and element ids, with no
 browser to send them to), the conv and pool, and the trained model's reading. Between strokes it calls
 ``keras.backend.clear_session()`` and ``gc.collect()`` as Streamlit does after every run, and pauses ``--pause-ms``.
-Not timed: the widgets, which a stroke does not change, and Streamlit starting the script.
+Not timed: the widgets, which a stroke does not change, Streamlit starting the script, and the recipe pictures,
+made only while their expander is open (it opens closed). Other processes stretch every part: the first line
+gives the load average.
 
 Usage: python bench/draw_latency.py [--strokes 200] [--model path/to/model.keras] [--no-clear-session] [--pause-ms 50]
-Without --model it uses the newest model in the models folder, else the tutorial's architecture untrained
-(same layers, same cost).
+Without --model it uses the newest model in the models folder, else the tutorial's architecture untrained (same
+layers, same cost) saved in a temporary folder; the model's folder is the one listed.
 """
 
 from __future__ import annotations

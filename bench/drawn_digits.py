@@ -206,7 +206,8 @@ def chromium_mode(model_path: Path, digits: np.ndarray, labels: np.ndarray) -> d
                 seconds.append(time.perf_counter() - started)
         browser.close()
     right = int(sum(answer == label for answer, label in zip(read, labels)))
-    return {"count": len(digits), "right": right, "accuracy": right / len(digits), "median_s": statistics.median(seconds),
+    return {"count": len(digits), "right": right, "accuracy": right / len(digits),
+            "median_s": statistics.median(seconds),
             "read": read, "labels": [int(label) for label in labels]}
 
 

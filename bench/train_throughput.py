@@ -175,8 +175,9 @@ def main() -> None:
     print(f"ratio app / plain: {app_rate / plain_rate:.3f}   (target >= 0.95); median of the rounds' own ratios: "
           f"{statistics.median(a / p for a, p in zip(app, plain)):.3f}")
     flops, peak = training_flops_per_image(hp), matmul_peak_flops(args.matmul)
-    print(f"training: {flops / 1e6:.1f} MFLOP per image x {app_rate:,.0f} images/s = {flops * app_rate / 1e9:.1f} "
-          f"GFLOP/s; float32 matmul peak {peak / 1e9:.1f} GFLOP/s; training reaches {flops * app_rate / peak:.1%} of it")
+    reached = flops * app_rate
+    print(f"training: {flops / 1e6:.1f} MFLOP per image x {app_rate:,.0f} images/s = {reached / 1e9:.1f} GFLOP/s; "
+          f"float32 matmul peak {peak / 1e9:.1f} GFLOP/s; training reaches {reached / peak:.1%} of it")
 
 
 if __name__ == "__main__":

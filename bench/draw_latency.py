@@ -4,7 +4,8 @@ A stroke reaches the server as the canvas's PNG. Timed from there: decoding it t
 streamlit-drawable-canvas's ``image_data`` does), listing the models, preparing the digit, and every section the
 page redraws: its sentences and figures built by cnnlib and made into Streamlit's messages by Streamlit's own
 ``st.plotly_chart`` / ``st.markdown`` / ``st.expander`` (run bare here: the same JSON and element ids, with no
-browser to send them to), the conv and pool, and the trained model's reading. Between strokes it calls
+browser to send them to), the conv and pool, and the trained model's reading (the page's own cached reader and
+epoch replay, ``pages.parts.models``). Between strokes it calls
 ``keras.backend.clear_session()`` and ``gc.collect()`` as Streamlit does after every run, and pauses ``--pause-ms``.
 Not timed: the widgets, which a stroke does not change, Streamlit starting the script, and the recipe pictures,
 made only while their expander is open (it opens closed). Other processes stretch every part: the first line
@@ -42,6 +43,8 @@ from PIL import Image, ImageDraw  # noqa: E402
 from cnnlib import digit_text, features, models_store, preprocess  # noqa: E402
 from cnnlib.figures import digit as figures  # noqa: E402
 from cnnlib.text import t  # noqa: E402
+from pages import current_workspace  # noqa: E402
+from pages.parts.models import model_probe, replayed_reading  # noqa: E402
 
 BUDGET_MS = 25.0
 CANVAS_PX = 280
@@ -68,10 +71,10 @@ def canvas_pixels(data_url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
 
 
-def load_probe(model_path: str | None) -> tuple[features.ModelProbe, str]:
-    """The probe the page would use, and a few words on which model it wraps. Its folder becomes the models folder
-    (``CNN_EXPLORER_MODELS_DIR``), so that listing the models reads real files as the page does; without a model
-    the tutorial's architecture, untrained, is saved in a temporary folder first."""
+def models_folder(model_path: str | None) -> str:
+    """Make the model's folder the models folder (``CNN_EXPLORER_MODELS_DIR``), so that the page's listing reads real
+    files; without a model the tutorial's architecture, untrained, is saved in a temporary folder first. Returns a
+    few words on the model."""
     if model_path is None:
         newest = models_store.list_models()
         model_path = str(newest[0].path) if newest else None
@@ -84,7 +87,7 @@ def load_probe(model_path: str | None) -> tuple[features.ModelProbe, str]:
         model_path = str(models_store.save_model(build_model(), "untrained", {"test_accuracy": 0.1}, folder).path)
         text = "untrained tutorial architecture (32/64 filters, 256 units)"
     os.environ[models_store.MODELS_DIR_ENV] = str(Path(model_path).parent)
-    return features.ModelProbe(models_store.load_model(model_path)), text
+    return text
 
 
 class Timer:
@@ -144,11 +147,13 @@ def tutorial_sections(image: np.ndarray, seed: int, timer: Timer) -> None:
     timer.lap("3. max-pool figure, text")
 
 
-def model_section(image: np.ndarray, models: list[models_store.SavedModel], probe: features.ModelProbe,
-                  timer: Timer) -> None:
-    """Section 4, as the page's ``model_panel``: the model chooser's labels, the reading, the answer, every layer."""
+def model_section(image: np.ndarray, models: list[models_store.SavedModel], timer: Timer) -> None:
+    """Section 4, as the page's ``model_panel`` on the newest model: the chooser's labels, the (cached) reader, the
+    reading (after the epoch slider, for a model with epoch snapshots), the answer, every layer."""
     [digit_text.model_label(model) for model in models]  # the chooser's options
-    reading = probe.read(image)
+    chosen = models[0]
+    probe = model_probe(str(chosen.path), chosen.modified)
+    reading = replayed_reading("draw_epoch", chosen, probe, image)
     timer.lap("4. model reading")
     st.subheader(digit_text.prediction_title(reading))
     st.markdown(digit_text.probability_text(reading))
@@ -160,15 +165,16 @@ def model_section(image: np.ndarray, models: list[models_store.SavedModel], prob
     timer.lap("4. model figures, text")
 
 
-def one_stroke(data_url: str, probe: features.ModelProbe, seed: int, timer: Timer) -> None:
+def one_stroke(data_url: str, seed: int, timer: Timer) -> None:
     """Everything the page's server work does after one stroke, in the page's order."""
     pixels = canvas_pixels(data_url)
     timer.lap("0. canvas PNG to RGBA")
-    models = models_store.list_models()
+    workspace = current_workspace()
+    models = models_store.list_models(workspace.models_dir, workspace.shared_dir)
     timer.lap("0. list models")
     image = digit_section(pixels, timer)
     tutorial_sections(image, seed, timer)
-    model_section(image, models, probe, timer)
+    model_section(image, models, timer)
     timer.stroke_done()
 
 
@@ -194,9 +200,9 @@ def main() -> None:
 
     import keras
 
-    probe, model_text = load_probe(args.model)
+    model_text = models_folder(args.model)
     strokes = stroke_pngs(args.strokes + 1)
-    one_stroke(strokes[0], probe, 0, Timer())  # warm-up: first calls import and build lazily
+    one_stroke(strokes[0], 0, Timer())  # warm-up: first calls import and build lazily
     timer, load_before = Timer(), os.getloadavg()[0]  # other processes' load stretches every part
     for index, data_url in enumerate(strokes[1:]):
         if not args.no_clear_session:
@@ -204,9 +210,9 @@ def main() -> None:
             gc.collect()
         time.sleep(args.pause_ms / 1000)
         timer.stroke_starts()
-        one_stroke(data_url, probe, index, timer)
+        one_stroke(data_url, index, timer)
     print(f"Draw page server work per stroke over {args.strokes} strokes; model: {model_text}; "
-          f"clear_session between strokes: {not args.no_clear_session}; {probe!r}; "
+          f"clear_session between strokes: {not args.no_clear_session}; "
           f"load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for name, milliseconds in sorted(timer.parts.items(), key=lambda item: item[0] == TOTAL):
         print(summary(name, milliseconds))

@@ -382,3 +382,22 @@ def test_the_epoch_slider_replays_the_network_epoch_by_epoch(tmp_path, monkeypat
         assert any(caption.value.startswith(f"Epoch {epoch} of 3:") for caption in at.caption)
         answers[epoch] = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert answers[0] != answers[3] and answers[1] != answers[0]  # maps, filters and probabilities follow
+
+
+@pytest.mark.browser
+def test_the_epoch_slider_moves_the_network_back_in_chromium(page, app_url, models_dir):
+    """An MNIST sample and a replayable model: the slider's Home key shows the network as initialised."""
+    replayable_model(models_dir)
+    open_app_page(page, app_url, "draw_digit")
+    page.get_by_text("MNIST sample", exact=True).click()
+    wait_until_idle(page, timeout_ms=60_000)
+    if "replayed (" not in page.locator(".st-key-draw_model").inner_text():  # the newest is chosen unless selected
+        page.locator(".st-key-draw_model").click()
+        page.get_by_role("option").filter(has_text="replayed (").first.click()
+        wait_until_idle(page, timeout_ms=60_000)
+    page.get_by_text("Epoch 3 of 3:").wait_for(timeout=60_000)
+    page.locator('.st-key-draw_epoch input[type="range"]').press("Home")
+    page.get_by_text("Epoch 0 of 3:").wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert page.locator(".st-key-draw_epoch_filters .js-plotly-plot").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0

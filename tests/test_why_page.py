@@ -210,3 +210,18 @@ def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small
         assert main.get_by_text(t(f"why.{panel}.header")).is_visible()
     assert main.get_by_text(f"The model {SMALL_MODEL} reads your digit as").is_visible()
     assert page.locator('.st-key-why_occlusion .js-plotly-plot').count() == 1
+
+
+def test_the_epoch_slider_explains_the_network_as_it_was(tmp_path, monkeypatch, seven, small_model):
+    from cnnlib.snapshots import EpochSnapshots, save_snapshots
+
+    saved = models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    zeros = [np.zeros_like(weight) for weight in small_model.get_weights()]
+    save_snapshots(saved.path, EpochSnapshots([zeros, small_model.get_weights()], [0.1, 0.9]))
+    at = why_page(tmp_path, monkeypatch, seven)
+    assert at.select_slider(key="why_epoch").value == 1
+    trained = texts(at.markdown)
+    at.select_slider(key="why_epoch").set_value(0).run()
+    assert not at.exception
+    assert "Epoch 0 of 1:" in texts(at.caption) and texts(at.markdown) != trained
+    assert f"The model **{SMALL_MODEL}** reads your digit as **0**, with probability 10.0%." in texts(at.markdown)

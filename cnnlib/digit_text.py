@@ -46,9 +46,9 @@ def random_filters_text(kernel: int, count: int, seed: int) -> str:
     return t("draw.conv.random_origin", kernel=kernel, count=count, seed=seed)
 
 
-def trained_filters_text(count: int, total: int, model: str) -> str:
-    """The first ``count`` of a trained model's ``total`` conv1 filters, named."""
-    return t("draw.conv.trained_origin", count=count, total=total, model=model)
+def trained_filters_text(count: int, total: int, model: str, kernel: str) -> str:
+    """The first ``count`` of a trained model's ``total`` conv1 filters (``kernel`` like "3x3"), named."""
+    return t("draw.conv.trained_origin", count=count, total=total, model=model, kernel=kernel)
 
 
 def conv_text(steps: TutorialSteps, stride: int, padding: str) -> str:

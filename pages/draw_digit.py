@@ -93,7 +93,8 @@ def conv_panel(image: np.ndarray, probe: Probe) -> features.TutorialSteps | None
                       on_click=lambda: st.session_state.update(draw_seed=seed + 1), icon=":material/refresh:")
     if use_trained:
         filters = trained[:, :, :, :count]  # the first ``count`` of conv1's filters
-        st.caption(digit_text.trained_filters_text(filters.shape[3], trained.shape[3], st.session_state["draw_model"]))
+        st.caption(digit_text.trained_filters_text(filters.shape[3], trained.shape[3], st.session_state["draw_model"],
+                                                   "x".join(map(str, trained.shape[:2]))))
     else:
         filters = features.random_filters(count, kernel, seed)
         st.caption(digit_text.random_filters_text(kernel, count, seed))

@@ -28,7 +28,7 @@ def test_conv_and_pool_in_the_tutorial_words():
 
 def test_where_the_filters_come_from():
     assert digit_text.random_filters_text(3, 5, 0).startswith("`tf.random_normal([3, 3, 1, 5], stddev=1)` with seed 0:")
-    assert digit_text.trained_filters_text(5, 32, "fast").startswith(
+    assert digit_text.trained_filters_text(5, 32, "fast", "3x3").startswith(
         "The first 5 of conv1's 32 trained 3x3 filters of the model **fast**, without its bias and ReLU")
 
 

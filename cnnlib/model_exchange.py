@@ -64,7 +64,7 @@ def accept_upload(data: bytes, name: str, folder: Path) -> Path:
         raise UnsupportedModel(t("model_exchange.too_big", file=name, size=len(data) / 2**20,
                                  limit=MAX_MODEL_UPLOAD_BYTES / 2**20))
     with tempfile.TemporaryDirectory() as scratch:
-        trial = Path(scratch) / "upload.keras"
+        trial = Path(scratch) / f"{Path(name).stem or 'model'}.keras"  # messages name the learner's own file
         trial.write_bytes(data)
         _load_checked(trial)
     stem = free_stem(folder, safe_stem(name))

@@ -41,7 +41,7 @@ def test_uploads_that_are_not_digit_models_get_a_sentence(tmp_path):
     wrong_output = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
     with pytest.raises(UnsupportedModel, match="needs 10 numbers"):
         accept_upload(keras_bytes(wrong_output, tmp_path), "three.keras", tmp_path / "mine")
-    with pytest.raises(UnsupportedModel, match="is not a Keras model"):
+    with pytest.raises(UnsupportedModel, match="notes.keras is not a Keras model"):
         accept_upload(b"hello, I am a text file", "notes.keras", tmp_path / "mine")
     with pytest.raises(UnsupportedModel, match="models up to 50 MB"):
         accept_upload(b"0" * (MAX_MODEL_UPLOAD_BYTES + 1), "huge.keras", tmp_path / "mine")

@@ -10,7 +10,8 @@ from cnnlib.training.trainer import split_training_data
 
 def test_a_three_epoch_run_gives_four_states_whose_accuracies_can_be_replayed(tmp_path):
     arrays = split_training_data(load_mnist("offline"), 600)
-    model = build_model(Hyperparameters(epochs=3, conv1_filters=4, conv2_filters=8, dense_units=16, batch_size=50))
+    hp = Hyperparameters(epochs=3, conv1_filters=4, conv2_filters=8, dense_units=16, batch_size=50)
+    model = build_model(hp, steps_per_epoch=-(-len(arrays.x_train) // 50))  # the schedule spans the 3 epochs
     callback = snapshot_callback(arrays.x_test, arrays.y_test)
     model.fit(arrays.x_train, arrays.y_train, batch_size=50, epochs=3, verbose=0, callbacks=[callback])
     snapshots = callback.snapshots

@@ -234,7 +234,7 @@ def test_editing_a_filter_back_to_its_trained_weights_changes_nothing(trained, t
     assert kept.probabilities == pytest.approx(explain.probabilities(trained, image), abs=1e-5)
     conv1 = trained.get_layer("conv1")(image[None, :, :, None]).numpy()[0, :, :, 5]
     assert kept.feature_map == pytest.approx(conv1, abs=1e-5)
-    blank = explain.edit_filter(trained, image, 5, np.zeros((3, 3)))  # what is left is ReLU(bias), everywhere
+    blank = explain.edit_filter(trained, image, 5, np.zeros_like(explain.trained_filter(trained, 5)))  # ReLU(bias) left
     assert blank.feature_map == pytest.approx(np.full((28, 28), max(trained.get_layer("conv1").bias.numpy()[5], 0)))
 
 

@@ -80,7 +80,10 @@ def test_every_page_opens_without_an_exception(page_file):
 
 
 def shown_texts(node) -> list[str]:
-    """Every text an AppTest element tree shows: values, labels, help, options, plotly specs (titles, hover)."""
+    """Every text an AppTest element tree shows: values, labels, help, options, plotly specs (titles, hover); code
+    blocks are left out, since code reads the same in every language."""
+    if getattr(node, "type", None) == "code":
+        return []
     texts = [value for name in ("value", "label", "help", "body", "placeholder")
              if isinstance(value := getattr(node, name, None), str)]
     proto = getattr(node, "proto", None)

@@ -1,7 +1,8 @@
 """The model the Draw and Why pages read: its cached readers, its epoch replay, and the epoch slider.
 
 Every cache is keyed by the file's path and modification time, so a model saved again under the same name is read
-again; snapshots are loaded once per model version.
+again; snapshots are loaded once per model version. The caches are server-wide and keep a failure's sentence, so
+they are keyed by the learner's language too: a Korean learner never reads an English sentence cached for another.
 """
 
 from pathlib import Path
@@ -12,11 +13,11 @@ from cnnlib import features, replay
 from cnnlib.figures import digit as figures
 from cnnlib.models_store import SavedModel, load_model
 from cnnlib.snapshots import load_snapshots
-from cnnlib.text import t
+from cnnlib.text import current_language, t
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def cached_model(path: str, modified: float):
+def _cached_model(path: str, modified: float, language: str):
     """A saved model, or the ValueError saying why it cannot be loaded, once per file version."""
     try:
         return load_model(path)
@@ -25,9 +26,9 @@ def cached_model(path: str, modified: float):
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def model_probe(path: str, modified: float) -> features.ModelProbe | ValueError:
+def _model_probe(path: str, modified: float, language: str) -> features.ModelProbe | ValueError:
     """A saved model's all-layers reader, or why it cannot be read, once per file version."""
-    model = cached_model(path, modified)
+    model = _cached_model(path, modified, language)
     try:
         return model if isinstance(model, ValueError) else features.ModelProbe(model)
     except ValueError as error:
@@ -35,9 +36,9 @@ def model_probe(path: str, modified: float) -> features.ModelProbe | ValueError:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def model_replay(path: str, modified: float) -> replay.Replay | ValueError | None:
+def _model_replay(path: str, modified: float, language: str) -> replay.Replay | ValueError | None:
     """A model's epoch replay; None when it has no snapshots (or cannot be read at all)."""
-    probe, snapshots = model_probe(path, modified), load_snapshots(Path(path))
+    probe, snapshots = _model_probe(path, modified, language), load_snapshots(Path(path))
     if isinstance(probe, ValueError) or snapshots is None or snapshots.epochs < 1:
         return None
     try:
@@ -47,14 +48,30 @@ def model_replay(path: str, modified: float) -> replay.Replay | ValueError | Non
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def explained_model(path: str, modified: float, epoch: int | None):
+def _explained_model(path: str, modified: float, epoch: int | None, language: str):
     """The model as ``cnnlib.explain`` reads it, after ``epoch`` (None or the last: as saved), or why it cannot."""
-    model, snapshots = cached_model(path, modified), load_snapshots(Path(path)) if epoch is not None else None
+    model = _cached_model(path, modified, language)
+    snapshots = load_snapshots(Path(path)) if epoch is not None else None
     weights = snapshots.weights[epoch] if snapshots is not None and epoch < snapshots.epochs else None
     try:
         return model if isinstance(model, ValueError) else replay.keras_state(model, weights)
     except ValueError as error:
         return error
+
+
+def model_probe(path: str, modified: float) -> features.ModelProbe | ValueError:
+    """A saved model's all-layers reader, or why it cannot be read (in the learner's language)."""
+    return _model_probe(path, modified, current_language())
+
+
+def model_replay(path: str, modified: float) -> replay.Replay | ValueError | None:
+    """A model's epoch replay, None without snapshots, or why it cannot be replayed."""
+    return _model_replay(path, modified, current_language())
+
+
+def explained_model(path: str, modified: float, epoch: int | None):
+    """The model as ``cnnlib.explain`` reads it after ``epoch``, or why it cannot be (in the learner's language)."""
+    return _explained_model(path, modified, epoch, current_language())
 
 
 def epoch_slider(key: str, chosen: SavedModel, where=st) -> tuple[int, replay.Replay] | None:

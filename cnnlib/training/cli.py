@@ -29,7 +29,7 @@ from cnnlib.files import without_folders
 from cnnlib.models_store import MODEL_SUFFIX, check_name
 from cnnlib.text import t
 from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, option_name,
-                                    specs)
+                                    option_type, specs)
 from cnnlib.training.progress import Event
 from cnnlib.training.runs import JsonLinesEmitter, stop_on_request
 from cnnlib.training.sentences import device_text
@@ -56,9 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineArgumentParser(prog="python -m cnnlib.train", description=t("train.cli.description"))
     parser.add_argument("--preset", choices=list(Preset), default=DEFAULT_PRESET,
                         help=t("train.cli.preset", default=DEFAULT_PRESET))
-    defaults = Hyperparameters()
-    for name, spec in specs().items():
-        parser.add_argument(option_name(name), type=type(getattr(defaults, name)), choices=spec.choices or None,
+    for name, spec in specs().items():  # a switch reads on/off: argparse's bool("False") would be True
+        parser.add_argument(option_name(name), type=option_type(name), choices=spec.choices or None,
                             help=option_help(spec))
     parser.add_argument("--data", choices=SOURCES, default="auto", help=t("train.cli.data"))
     parser.add_argument("--npz", help=t("train.cli.npz"))

@@ -217,7 +217,7 @@ MNIST_LIKE = {"x_train": np.zeros((300, 28, 28), np.uint8), "y_train": np.arange
     ("notmnist.npz", npz_bytes(a=np.zeros(3)), "lacks x_train"),
     ("text.npz", b"just some text, renamed", "is not a readable .npz file"),
     ("huge.npz", b"0" * (MAX_NPZ_UPLOAD_BYTES + 1), "MNIST files up to 50 MB are accepted"),
-])
+], ids=["not-mnist", "text", "too-big"])
 def test_uploaded_npz_files_that_are_not_mnist_get_a_sentence(models, name, data, sentence):
     at = train_page()
     at.selectbox(key="train_data_source").set_value("npz").run()

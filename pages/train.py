@@ -14,7 +14,7 @@ from pages import act, cached_mnist, current_workspace, ensure_app_navigation, r
 
 ensure_app_navigation()
 
-REFRESH_S, FIRST_BATCH_REFRESH_S = 1.0, 0.25  # quick until the first cost shows, then once a second
+REFRESH_S, QUICK_REFRESH_S = 1.0, 0.25  # quick while a run starts (its first costs show at once), then every second
 MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
                    "train_limit": None}
@@ -121,14 +121,15 @@ def progress_panel(run: TrainingRun, progress: Progress) -> None:
 
 def live_panel() -> None:
     """The current run: refreshed by a fragment while it is on, drawn once when finished."""
-    if (run := latest_for(current_workspace())) is None:
+    if (run := latest_for(current_workspace())) is None:  # and empty axes, so the browser has plotly ready for Start
         st.info(t("train.controls.idle"))
+        st.plotly_chart(cost_curve_figure(Progress()), key="train_cost_curve", width="stretch")
         return
     progress, before = run.snapshot(), st.session_state["train_rendered"]
     st.session_state["train_rendered"] = (run.run_id, progress.milestone)
     if progress.finished and progress.model_name and before != st.session_state["train_rendered"]:
         st.session_state["train_model_choice"] = progress.model_name  # Saved models shows the new model
-    every = None if progress.finished else REFRESH_S if progress.batch_costs else FIRST_BATCH_REFRESH_S
+    every = None if progress.finished else REFRESH_S if progress.milestone[1] else QUICK_REFRESH_S
     st.fragment(live_fragment, run_every=every)(run)
     if progress.finished and progress.test_accuracy is not None:
         results_panel(run, progress)

@@ -28,8 +28,10 @@ WAIT_S = 60
 
 @pytest.fixture
 def models(tmp_path, monkeypatch):
-    """The models folder the page uses (single mode unless a test turns classroom mode on)."""
+    """The models folder the page uses (single mode unless a test turns classroom mode on); no trainer is kept
+    ready, since these tests start few real ones and a ready trainer would only take the CPU from them."""
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("CNN_EXPLORER_TRAINER_READY", "0")
     monkeypatch.delenv("CNN_EXPLORER_CLASSROOM", raising=False)
     return tmp_path / "models"
 
@@ -147,6 +149,7 @@ def test_a_models_folder_that_cannot_be_written_says_the_model_was_not_saved(tmp
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the models folder should be")
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(blocked))
+    monkeypatch.setenv("CNN_EXPLORER_TRAINER_READY", "0")
     monkeypatch.delenv("CNN_EXPLORER_CLASSROOM", raising=False)
     try:
         at = train_page()

@@ -15,8 +15,10 @@ RUN_TIMEOUT_S = 240  # a busy 2-core machine takes most of this to start TensorF
 
 @pytest.fixture
 def train_page(tmp_path, monkeypatch):
-    """The Train page in AppTest, saving into a temporary folder; every run it starts ends with the test."""
+    """The Train page in AppTest, saving into a temporary folder; every run it starts ends with the test. No trainer
+    is kept ready (tests/test_runs.py covers that): one would only take the CPU from the run a test starts."""
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("CNN_EXPLORER_TRAINER_READY", "0")
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
     at.switch_page("pages/train.py").run()
     assert not at.exception

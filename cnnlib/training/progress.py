@@ -27,6 +27,7 @@ CHANCE_COST = math.log(10)  # cross-entropy of guessing each of 10 digits with p
 EXPLODING_COST = 4 * CHANCE_COST  # a healthy run starts near 2.30 and only goes down
 CHANCE_ACCURACY = 0.2
 MIN_COST = 1e-12  # a batch's recovered cost can round to 0 (or just below); logs need a floor
+QUICK_UPDATES_S = 3.0  # seconds of training the Train page follows closely, then once a second
 
 
 class RunState(StrEnum):
@@ -132,8 +133,9 @@ class Progress:
 
     @property
     def milestone(self) -> tuple[bool, bool]:
-        """What changes the Train page's layout: whether the run has finished, whether its first cost is in."""
-        return self.finished, bool(self.batch_costs)
+        """What changes how the Train page follows a run: whether it has finished, and whether it has trained for
+        ``QUICK_UPDATES_S`` (until then the page redraws it quickly, so the first costs show at once)."""
+        return self.finished, bool(self.batch_times) and self.batch_times[-1] >= QUICK_UPDATES_S
 
     @property
     def batches_done(self) -> int:

@@ -36,6 +36,9 @@ from cnnlib.training.sentences import device_text
 from cnnlib.training.trainer import train
 
 
+SERVER_FIRST_NICENESS = 10  # see serve()
+
+
 class OneLineArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr and exit code 2."""
 
@@ -143,7 +146,10 @@ def serve() -> int:
     """Get ready, then train with the arguments that arrive on stdin as one JSON list (end of file: exit).
 
     The warm-up runs only while no arguments wait: a trainer started for a run already asked for goes straight on.
+    The trainer runs at a lower CPU priority than the server: a class drawing on the Draw page comes first, and the
+    training takes whatever CPU they leave (all of it when nobody draws).
     """
+    os.nice(SERVER_FIRST_NICENESS)
     import keras  # noqa: F401 - the slow part of every start (TensorFlow with it), done before the arguments come
 
     if not select.select([sys.stdin], [], [], 0)[0]:

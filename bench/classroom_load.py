@@ -1,0 +1,228 @@
+"""A class on one server (issue 10, item 7): N learners draw on the Draw page at once while one of them trains.
+
+Each learner is a browser context of its own in one headless Chromium (async Playwright), in classroom mode, all
+reading the teacher's model from ``<models>/shared/`` (the app's default preset trained on the offline subset by
+the CLI, unless ``--teacher-model`` names one), so every stroke runs the whole network. Each draws an MNIST test
+digit as one mouse stroke every 2 s for ``--seconds`` (60), and undoes it. Measured per stroke: from mouse-up to the
+end of the rerun that shows the updated ``Prediction: D``. Errors: a rerun that does not end within 10 s, a page
+without a prediction, an exception box, a JavaScript error. Learner 0 also trains on the Train page meanwhile; its
+images/s is compared with the same training alone on the same server, before the load. The browsers, the server and
+the trainer share the machine's CPUs, so the numbers are what one machine serves with its own browsers on it.
+
+Usage: python bench/classroom_load.py [--learners 10] [--seconds 60] [--teacher-model PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cold_start import CHROMIUM_ARGS, ROOT, free_port, wait_for_health
+from drawn_digits import digit_strokes, train_default_model
+
+sys.path.insert(0, str(ROOT))
+from cnnlib.data import load_offline  # noqa: E402
+from cnnlib.models_store import list_models  # noqa: E402
+from cnnlib.workspace import workspace  # noqa: E402
+
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RERUN_TIMEOUT_S, DRAW_EVERY_S, TRAIN_ALONE_S = 10.0, 2.0, 30.0
+MARKS_JS = """() => {
+    window.marks = {up: [], done: []};
+    document.addEventListener('mouseup', event => {
+        if (event.composedPath()[0].tagName === 'CANVAS') window.marks.up.push(performance.now());
+    }, true);
+    const app = document.querySelector('[data-testid="stApp"]');
+    new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'notRunning') window.marks.done.push(performance.now());
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""  # the canvas's mouse-up times, and the times each rerun ended, in the page's own clock
+RERUN_AFTER_JS = """(count) => {
+    const up = window.marks.up[count - 1];
+    const done = window.marks.done.find(time => time > up);
+    return done === undefined ? null : done - up;
+}"""
+
+
+def strokes(count: int) -> list[list[tuple[int, int]]]:
+    """``count`` MNIST test digits as one mouse stroke each (the longest path of each), canvas pixels."""
+    digits = load_offline().x_test[:count]
+    return [max(digit_strokes(digit), key=len) for digit in digits]
+
+
+async def stroke(page, path: list[tuple[int, int]]) -> None:
+    """Drag the mouse along ``path`` on the canvas."""
+    box = await page.locator("canvas.upper-canvas").bounding_box()
+    await page.mouse.move(box["x"] + path[0][0], box["y"] + path[0][1])
+    await page.mouse.down()
+    for x, y in path[1:]:
+        await page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+    await page.mouse.up()
+
+
+async def one_digit(page, path, strokes_done: int) -> tuple[float | None, str | None]:
+    """Draw one digit and wait for the prediction: (seconds from mouse-up to the rerun's end, the error if any)."""
+    await stroke(page, path)
+    deadline = time.monotonic() + RERUN_TIMEOUT_S
+    while (latency := await page.evaluate(RERUN_AFTER_JS, strokes_done + 1)) is None:
+        if time.monotonic() > deadline:
+            return None, "no rerun within 10 s"
+        await asyncio.sleep(0.02)
+    if not await page.get_by_text("Prediction:").count():
+        return latency / 1000, "no prediction"
+    if await page.locator('[data-testid="stException"]').count():
+        return latency / 1000, "exception box"
+    return latency / 1000, None
+
+
+async def open_draw_page(context, url: str, learner_id: str, path) -> object:
+    """A learner's Draw page, its first stroke drawn (that loads the model; not measured) and undone."""
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(f"{url}/draw_digit?learner={learner_id}")
+    await page.wait_for_selector(IDLE_APP)
+    await page.locator("canvas.upper-canvas").wait_for()
+    await page.evaluate(MARKS_JS)
+    await stroke(page, path)
+    await page.get_by_text("Prediction:").wait_for()
+    await undo(page)
+    return page
+
+
+async def new_learner(browser, url: str, number: int, found: dict) -> tuple[object, str]:
+    """A browser context of its own and the workspace id the app gave it; its JavaScript errors go into ``found``."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.on("page", lambda page: page.on("pageerror", lambda error: found["errors"].append(
+        f"learner {number}: {error}")))
+    found["contexts"].append(context)
+    home = await context.new_page()
+    await home.goto(url)
+    await home.wait_for_selector(IDLE_APP)
+    learner_id = home.url.split("learner=")[1].split("&")[0]
+    await home.close()
+    return context, learner_id
+
+
+async def undo(page, wait: bool = True) -> None:
+    """Clear the stroke with the canvas's Undo, as a learner would before the next digit (and wait for that rerun)."""
+    await page.locator('button[title="Undo"]').click()
+    if wait:
+        await page.wait_for_timeout(300)
+        await page.wait_for_selector(IDLE_APP, timeout=30_000)
+
+
+async def learner(browser, url: str, number: int, paths, start_at: float, stop_at: float, found: dict,
+                  who: tuple | None = None) -> None:
+    """One learner (``who``: their context and id, else a new one) drawing every 2 s from ``start_at`` until
+    ``stop_at``; the latencies and errors go into ``found``."""
+    context, learner_id = who or await new_learner(browser, url, number, found)
+    page = await open_draw_page(context, url, learner_id, paths[number % len(paths)])
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    done = 1
+    while time.monotonic() < stop_at:
+        began = time.monotonic()
+        latency, error = await one_digit(page, paths[(number + done) % len(paths)], done)
+        done += 1
+        found["latencies"] += [latency] if latency is not None else []
+        found["errors"] += [f"learner {number}: {error}"] if error else []
+        await undo(page, wait=False)  # a stroke during its rerun restarts the run: the learner does not wait
+        await asyncio.sleep(max(0.0, DRAW_EVERY_S - (time.monotonic() - began)))
+
+
+async def train_for(context, learner_id: str, url: str, seconds: float, models: Path) -> float | None:
+    """The learner trains (default preset, offline subset) for ``seconds``, then stops; the run's images/s."""
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(f"{url}/train?learner={learner_id}")
+    await page.wait_for_selector(IDLE_APP)
+    await page.locator(".st-key-train_epochs input").fill("100")
+    await page.locator(".st-key-train_epochs input").press("Enter")
+    await page.wait_for_timeout(500)
+    await page.wait_for_selector(IDLE_APP)
+    await page.locator(".st-key-train_start button:visible").click()
+    await asyncio.sleep(seconds)
+    await page.wait_for_selector(IDLE_APP)
+    await page.locator(".st-key-train_stop button:visible").click()
+    await page.locator(".st-key-train_start button:visible:enabled").wait_for(timeout=300_000)
+    await page.close()
+    newest = list_models(workspace(learner_id, models).models_dir)
+    return newest[0].metadata.get("images_per_second") if newest else None
+
+
+async def measure(url: str, models: Path, learners: int, seconds: float) -> dict:
+    """Learner 0 trains alone; then all ``learners`` draw while learner 0 trains again; what was found."""
+    from playwright.async_api import async_playwright
+
+    paths, found = strokes(max(learners, 20)), {"latencies": [], "errors": [], "contexts": []}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=os.environ.get("CNN_EXPLORER_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+        first = await new_learner(browser, url, 0, found)
+        found["alone"] = await train_for(*first, url, TRAIN_ALONE_S, models)
+        start_at = time.monotonic() + 60 + 3 * learners  # every learner's page is open and its model read by then
+        drawing = [learner(browser, url, number, paths, start_at + number * DRAW_EVERY_S / learners,
+                           start_at + seconds, found, first if number == 0 else None) for number in range(learners)]
+        *_, found["loaded"] = await asyncio.gather(*drawing, train_after(*first, url, start_at, seconds, models))
+        for context in found["contexts"]:
+            await context.close()
+        await browser.close()
+    return found
+
+
+async def train_after(context, learner_id: str, url: str, start_at: float, seconds: float, models: Path):
+    """Learner 0's training during the load: from when the drawing starts until it ends."""
+    await asyncio.sleep(max(0.0, start_at - time.monotonic() - 5))  # its trainer starts as the strokes begin
+    return await train_for(context, learner_id, url, seconds, models)
+
+
+def report(found: dict, learners: int, seconds: float) -> None:
+    """Print the latencies' median and 95th percentile, the errors and the trainer's speed."""
+    latencies = sorted(found["latencies"])
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else float("nan")
+    print(f"{learners} learners drawing every {DRAW_EVERY_S:.0f} s for {seconds:.0f} s on {os.cpu_count()} CPUs "
+          f"(the browsers on the same machine): {len(latencies)} strokes")
+    print(f"mouse-up to updated prediction: p50 {statistics.median(latencies) if latencies else float('nan'):.2f} s, "
+          f"p95 {p95:.2f} s, max {max(latencies, default=float('nan')):.2f} s")
+    print(f"errors: {len(found['errors'])}" + "".join(f"\n  {error}" for error in found["errors"][:20]))
+    alone, loaded = found["alone"], found["loaded"]
+    ratio = f" ({loaded / alone:.0%} of alone)" if alone and loaded else ""
+    print(f"trainer images/s: {alone} alone, {loaded} while the class draws{ratio}")
+
+
+def main() -> None:
+    """Start a classroom server with a teacher's model in shared/, run the class, print the numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--teacher-model", type=Path, help="a .keras file for shared/ (default: train one)")
+    args = parser.parse_args()
+    models = Path(tempfile.mkdtemp(prefix="classroom-models-"))
+    (models / "shared").mkdir()
+    teacher = args.teacher_model or train_default_model(models)
+    shutil.copy(teacher, models / "shared" / "teacher.keras")
+    port = free_port()
+    env = {**os.environ, "CNN_EXPLORER_CLASSROOM": "1", "CNN_EXPLORER_DATA": "offline",
+           "CNN_EXPLORER_MODELS_DIR": str(models), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.port", str(port), "--server.address", "127.0.0.1",
+                               "--browser.gatherUsageStats", "false"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url)
+        report(asyncio.run(measure(url, models, args.learners, args.seconds)), args.learners, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

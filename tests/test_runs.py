@@ -180,12 +180,16 @@ def test_a_trainer_is_kept_ready_and_used_by_the_next_run(registry, monkeypatch)
     assert run._process is not stale and finished(run).state == RunState.DONE
 
 
-def test_only_the_newest_finished_runs_of_a_learner_are_kept(registry, monkeypatch):
+def test_only_the_newest_finished_runs_are_kept_per_learner_and_per_server(registry, monkeypatch):
     script(monkeypatch, batches=1, batch_s=0.0)
     monkeypatch.setattr(runs, "KEPT_RUNS", 2)
+    monkeypatch.setattr(runs, "KEPT_RUNS_PER_SERVER", 3)
     for _ in range(3):
         finished(registry.submit(TrainConfig(), "a"))
     assert [run.number for run in registry.runs("a")] == [2, 3]
+    for owner in "bc":
+        finished(registry.submit(TrainConfig(), owner))
+    assert [(run.owner, run.number) for run in registry.runs()] == [("a", 3), ("b", 1), ("c", 1)]
 
 
 def test_messages_from_the_trainer_name_files_never_folders():

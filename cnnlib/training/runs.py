@@ -53,7 +53,7 @@ SERVE_COMMAND = (sys.executable, "-m", "cnnlib.train", "--serve")
 STOP_LINE = "stop"
 STOP_ANSWER_TIMEOUT_S = 10.0  # one batch, or an epoch's validation, ends well within this even on a busy CPU
 FINISH_TIMEOUT_S = 300.0  # once training is over: evaluate on the test digits and save (full MNIST: seconds)
-KEPT_RUNS = 10  # finished runs kept per learner, to compare their curves
+KEPT_RUNS, KEPT_RUNS_PER_SERVER = 10, 200  # finished runs kept per learner (to compare curves) and in all
 AFTER_TRAINING = (Phase.EVALUATING, Phase.SAVING, Phase.FINISHED)
 EVENT_FLUSH_INTERVAL_S = 0.1
 STARTUP_CHATTER = ("I0000", "W0000", "E0000", "WARNING: All")  # TensorFlow's start-up lines on stderr
@@ -378,10 +378,17 @@ class RunRegistry:
             run = TrainingRun(self._next_id, config, self._lock, self.launcher, owner,
                               number=mine[-1].number + 1 if mine else 1, on_exit=self._run_ended)
             self._next_id += 1
-            forgotten = mine[:max(0, len(mine) + 1 - KEPT_RUNS)]  # all finished: the newest KEPT_RUNS stay
-            self._runs = [other for other in self._runs if other not in forgotten] + [run]
+            self._runs = self._kept(mine) + [run]
             self._start_waiting()
         return run
+
+    def _kept(self, mine: list[TrainingRun]) -> list[TrainingRun]:
+        """The runs to keep as a learner whose runs are ``mine`` (all finished) adds one: with it, their newest
+        ``KEPT_RUNS`` and the server's newest ``KEPT_RUNS_PER_SERVER`` finished runs (each holds its curves)."""
+        forgotten = set(mine[:max(0, len(mine) + 1 - KEPT_RUNS)])
+        finished = [run for run in self._runs if run.state.finished and run not in forgotten]
+        forgotten.update(finished[:max(0, len(finished) + 1 - KEPT_RUNS_PER_SERVER)])
+        return [run for run in self._runs if run not in forgotten]
 
     def latest(self, owner: str | None) -> TrainingRun | None:
         """``owner``'s latest run, or None."""

@@ -391,10 +391,7 @@ def test_the_epoch_slider_moves_the_network_back_in_chromium(page, app_url, mode
     open_app_page(page, app_url, "draw_digit")
     page.get_by_text("MNIST sample", exact=True).click()
     wait_until_idle(page, timeout_ms=60_000)
-    if "replayed (" not in page.locator(".st-key-draw_model").inner_text():  # the newest is chosen unless selected
-        page.locator(".st-key-draw_model").click()
-        page.get_by_role("option").filter(has_text="replayed (").first.click()
-        wait_until_idle(page, timeout_ms=60_000)
+    page.locator(".st-key-draw_model").wait_for(timeout=60_000)  # the newest model, the replayable one, is chosen
     page.get_by_text("Epoch 3 of 3:").wait_for(timeout=60_000)
     page.locator('.st-key-draw_epoch input[type="range"]').press("Home")
     page.get_by_text("Epoch 0 of 3:").wait_for(timeout=30_000)

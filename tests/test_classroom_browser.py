@@ -56,10 +56,11 @@ def test_two_learners_each_keep_their_own_run_and_models(classroom, learners):
     first.get_by_text("Stopped by you", exact=False).wait_for(timeout=RUN_TIMEOUT_MS)
     wait_until_idle(first)
     saved = list_models(workspace(learner_id(first), models).models_dir)
-    assert len(saved) == 1 and first.get_by_text(saved[0].name).count()
+    chooser = first.locator(".st-key-train_model_choice")  # Saved models shows the new model as chosen
+    assert len(saved) == 1 and saved[0].name in chooser.inner_html()
     second.reload()
     wait_until_idle(second)
     assert not list_models(workspace(learner_id(second), models).models_dir)
-    assert second.get_by_text(saved[0].name).count() == 0
+    assert saved[0].name not in second.content()
     for tab in learners:
         assert tab.locator('[data-testid="stException"]').count() == 0

@@ -8,7 +8,8 @@ from cnnlib import digit_text, features, preprocess
 from cnnlib.figures import digit as figures
 from cnnlib.models_store import SavedModel, list_models, selected_model
 from cnnlib.text import t
-from pages import cached_mnist, current_workspace, ensure_app_navigation, model_upload, say
+from pages import cached_mnist, current_workspace, ensure_app_navigation
+from pages.parts.saved_models import model_upload, say
 from pages.parts.models import model_probe, replayed_reading
 
 ensure_app_navigation()

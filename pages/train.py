@@ -10,7 +10,8 @@ from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Preset, TrainConfig,
 from cnnlib.training.progress import Progress, RunState, diagnose
 from cnnlib.training.runs import TrainingRun, latest_for, server_registry, submit_for
 from cnnlib.uploads import keep_npz
-from pages import act, cached_mnist, current_workspace, ensure_app_navigation, receive, saved_models_panel, say
+from pages import cached_mnist, current_workspace, ensure_app_navigation
+from pages.parts.saved_models import act, receive, saved_models_panel, say
 
 ensure_app_navigation()
 

@@ -19,21 +19,20 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from cold_start import CHROMIUM_ARGS, ROOT, free_port, wait_for_health
+from cold_start import CHROMIUM_ARGS, ROOT
 from drawn_digits import digit_strokes, train_default_model
+from first_cost import IDLE_APP, classroom_server
 
 sys.path.insert(0, str(ROOT))
 from cnnlib.data import load_offline  # noqa: E402
 from cnnlib.models_store import list_models  # noqa: E402
 from cnnlib.workspace import workspace  # noqa: E402
 
-IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RERUN_TIMEOUT_S, DRAW_EVERY_S, TRAIN_ALONE_S = 10.0, 2.0, 30.0
 MARKS_JS = """() => {
     window.marks = {up: [], done: []};
@@ -138,7 +137,10 @@ async def learner(browser, url: str, number: int, paths, start_at: float, stop_a
 
 
 async def train_for(context, learner_id: str, url: str, seconds: float, models: Path) -> float | None:
-    """The learner trains (default preset, offline subset) for ``seconds``, then stops; the run's images/s."""
+    """The learner trains (default preset, offline subset) for ``seconds``, then stops; the run's images/s (None
+    when it saved no model: stopped before its first epoch ended)."""
+    folder = workspace(learner_id, models).models_dir
+    before = {model.name for model in list_models(folder)}
     page = await context.new_page()
     page.set_default_timeout(120_000)
     await page.goto(f"{url}/train?learner={learner_id}")
@@ -153,8 +155,8 @@ async def train_for(context, learner_id: str, url: str, seconds: float, models: 
     await page.locator(".st-key-train_stop button:visible").click()
     await page.locator(".st-key-train_start button:visible:enabled").wait_for(timeout=300_000)
     await page.close()
-    newest = list_models(workspace(learner_id, models).models_dir)
-    return newest[0].metadata.get("images_per_second") if newest else None
+    saved = [model for model in list_models(folder) if model.name not in before]
+    return saved[0].metadata.get("images_per_second") if saved else None
 
 
 async def measure(url: str, models: Path, learners: int, seconds: float) -> dict:
@@ -208,20 +210,8 @@ def main() -> None:
     (models / "shared").mkdir()
     teacher = args.teacher_model or train_default_model(models)
     shutil.copy(teacher, models / "shared" / "teacher.keras")
-    port = free_port()
-    env = {**os.environ, "CNN_EXPLORER_CLASSROOM": "1", "CNN_EXPLORER_DATA": "offline",
-           "CNN_EXPLORER_MODELS_DIR": str(models), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--browser.gatherUsageStats", "false"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_health(url)
+    with classroom_server(models) as (url, _):
         report(asyncio.run(measure(url, models, args.learners, args.seconds)), args.learners, args.seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from cold_start import CHROMIUM_ARGS, ROOT, free_port, wait_for_health
@@ -77,6 +78,26 @@ def one_run(browser, url: str, server_pid: int, cold: bool) -> tuple[float, floa
     return wall, cpu
 
 
+@contextmanager
+def classroom_server(models: str | Path, trainer_ready: bool = True):
+    """``streamlit run app.py`` in classroom mode on the offline subset, models in ``models``: yields (url, pid)."""
+    port = free_port()
+    env = {**os.environ, "CNN_EXPLORER_DATA": "offline", "CNN_EXPLORER_MODELS_DIR": str(models),
+           "CNN_EXPLORER_CLASSROOM": "1", "CNN_EXPLORER_TRAINER_READY": "1" if trainer_ready else "0",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.port", str(port), "--server.address", "127.0.0.1",
+                               "--browser.gatherUsageStats", "false"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     """Start a server, time ``--runs`` Starts in Chromium, print each and the median."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -85,29 +106,16 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    port, models = free_port(), tempfile.mkdtemp(prefix="first-cost-models-")
-    env = {**os.environ, "CNN_EXPLORER_DATA": "offline", "CNN_EXPLORER_MODELS_DIR": models, "CNN_EXPLORER_CLASSROOM": "1",
-           "CNN_EXPLORER_TRAINER_READY": "0" if args.cold else "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--browser.gatherUsageStats", "false"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_health(url)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=os.environ.get("CNN_EXPLORER_CHROMIUM",
-                                                                                "/usr/bin/chromium"),
-                                                 args=CHROMIUM_ARGS)
-            results = []
-            for number in range(1, args.runs + 1):
-                results.append(one_run(browser, url, server.pid, args.cold))
-                print(f"run {number}: first cost {results[-1][0]:.2f} s after Start "
-                      f"(trainer CPU {results[-1][1]:.2f} s; load average {os.getloadavg()[0]:.1f})", flush=True)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    results = []
+    with classroom_server(tempfile.mkdtemp(prefix="first-cost-models-"), not args.cold) as (url, pid), \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=os.environ.get("CNN_EXPLORER_CHROMIUM",
+                                                                            "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+        for number in range(1, args.runs + 1):
+            results.append(one_run(browser, url, pid, args.cold))
+            print(f"run {number}: first cost {results[-1][0]:.2f} s after Start "
+                  f"(trainer CPU {results[-1][1]:.2f} s; load average {os.getloadavg()[0]:.1f})", flush=True)
+        browser.close()
     mode = "cold trainer" if args.cold else "trainer kept ready"
     print(f"median ({mode}, {args.runs} runs, {os.cpu_count()} CPUs): "
           f"{statistics.median(wall for wall, _ in results):.2f} s from Start to the first cost; "

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from cold_start import CHROMIUM_ARGS, ROOT
-from drawn_digits import digit_strokes, train_default_model
+from drawn_digits import MOUSE_STEP, digit_strokes, train_default_model
 from first_cost import IDLE_APP, classroom_server
 
 sys.path.insert(0, str(ROOT))
@@ -52,9 +52,10 @@ RERUN_AFTER_JS = """(count) => {
 
 
 def strokes(count: int) -> list[list[tuple[int, int]]]:
-    """``count`` MNIST test digits as one mouse stroke each (the longest path of each), canvas pixels."""
-    digits = load_offline().x_test[:count]
-    return [max(digit_strokes(digit), key=len) for digit in digits]
+    """``count`` MNIST test digits as one mouse stroke each (the longest path of each, a point every ``MOUSE_STEP``
+    canvas pixels, as a hand moves: a digit takes about half a second to draw)."""
+    paths = [max(digit_strokes(digit), key=len) for digit in load_offline().x_test[:count]]
+    return [path[::MOUSE_STEP] + path[-1:] for path in paths]
 
 
 async def stroke(page, path: list[tuple[int, int]]) -> None:
@@ -63,7 +64,7 @@ async def stroke(page, path: list[tuple[int, int]]) -> None:
     await page.mouse.move(box["x"] + path[0][0], box["y"] + path[0][1])
     await page.mouse.down()
     for x, y in path[1:]:
-        await page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+        await page.mouse.move(box["x"] + x, box["y"] + y)
     await page.mouse.up()
 
 
@@ -124,6 +125,7 @@ async def learner(browser, url: str, number: int, paths, start_at: float, stop_a
     ``stop_at``; the latencies and errors go into ``found``."""
     context, learner_id = who or await new_learner(browser, url, number, found)
     page = await open_draw_page(context, url, learner_id, paths[number % len(paths)])
+    print(f"learner {number} ready {start_at - time.monotonic():+.0f} s before the class starts", flush=True)
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     done = 1
     while time.monotonic() < stop_at:

@@ -8,7 +8,9 @@ of the server's; one test trains for real, into a models folder that cannot be w
 import io
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -172,9 +174,6 @@ def tiny_model(*middle):
 
 def keras_file(model) -> bytes:
     """The bytes of ``model`` saved as a .keras file."""
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "m.keras"
         model.save(path)

@@ -124,7 +124,7 @@ def live_panel() -> None:
     """The current run: refreshed by a fragment while it is on, drawn once when finished."""
     if (run := latest_for(current_workspace())) is None:  # and empty axes, so the browser has plotly ready for Start
         st.info(t("train.controls.idle"))
-        st.plotly_chart(cost_curve_figure(Progress()), key="train_cost_curve", width="stretch")
+        st.plotly_chart(cost_curve_figure(Progress()), key="train_cost_axes", width="stretch")
         return
     progress, before = run.snapshot(), st.session_state["train_rendered"]
     st.session_state["train_rendered"] = (run.run_id, progress.milestone)

@@ -64,7 +64,7 @@ def model_actions(prefix: str, notice: str, models: list[SavedModel]) -> None:
     learner, by_key, choice_key = current_workspace(), {model.key: model for model in models}, f"{prefix}_model_choice"
     if st.session_state.get(choice_key) not in by_key:  # deleted meanwhile, here or in another tab
         st.session_state.pop(choice_key, None)
-    choice, use, download, delete = st.columns([3, 1, 1, 1])
+    choice, use, download, delete = st.columns([3, 2, 1.2, 1.2])  # the Use button's label fits in English
     chosen = by_key[choice.selectbox(t("train.models.choice"), list(by_key), key=choice_key,
                                      format_func=lambda key: by_key[key].label, label_visibility="collapsed")]
     use.button(t("train.models.use"), key=f"{prefix}_model_select", icon=":material/draw:", on_click=act,

@@ -175,7 +175,7 @@ def test_shutdown_ends_every_run_and_saves_nothing(tmp_path, monkeypatch):
     registry.shutdown()
     assert running.snapshot().state == "failed" and queued.snapshot().state == "cancelled"
     assert running._process.poll() is not None  # the child is gone, not left training
-    assert not list(tmp_path.glob("*.keras"))
+    assert not list(tmp_path.glob("*.keras")) and registry.runs() == []
 
 
 def run_cli(*arguments: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:

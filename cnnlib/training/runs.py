@@ -438,13 +438,16 @@ class RunRegistry:
                     busy += run.state.training
 
     def shutdown(self, timeout: float = 30) -> None:
-        """Discard every run (queued ones first, so none starts in a freed slot), wait for them, end the spare."""
+        """Discard every run (queued ones first, so none starts in a freed slot), wait for them, forget them (a
+        page opened afterwards starts from nothing), end the spare."""
         self._keep_ready = False
         runs = sorted(self.runs(), key=lambda run: run.state != RunState.QUEUED)
         for run in runs:
             run.discard()
         for run in runs:
             run.wait(timeout)
+        with self._lock:
+            self._runs = []
         self.launcher.close()
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from cnnlib.training.config import Hyperparameters
 
 WARMUP_START = 0.1  # the warm-up rises from a tenth of the learning rate to all of it
-SHIFT, TURN, ZOOM = 0.1, 0.05, 0.1  # up to 10% of the side (2.8 pixels), 0.05 of a full turn (18°), 10% bigger/smaller
+SHIFT, TURN, ZOOM = 0.08, 0.03, 0.08  # up to 8% of the side (2.2 pixels), 0.03 of a full turn (11°), 8% bigger/smaller
 
 
 def build_model(hp: Hyperparameters = Hyperparameters(), steps_per_epoch: int = 1):

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnnlib.heap import freeze_imported_objects
 from cnnlib.text import t
 from pages import APP_NAVIGATION_KEY, app_pages, language_switch, settle_language, settle_workspace, workspace_panel
 
@@ -13,3 +14,4 @@ language_switch()
 workspace_panel()
 st.session_state[APP_NAVIGATION_KEY] = True
 navigation.run()
+freeze_imported_objects()  # the collections Streamlit runs after each rerun then skip TensorFlow's objects

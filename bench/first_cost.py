@@ -80,14 +80,15 @@ def one_run(browser, url: str, server_pid: int, cold: bool) -> tuple[float, floa
 
 @contextmanager
 def classroom_server(models: str | Path, trainer_ready: bool = True):
-    """``streamlit run app.py`` in classroom mode on the offline subset, models in ``models``: yields (url, pid)."""
+    """``streamlit run app.py`` in classroom mode on the offline subset, models in ``models``, with the README's
+    classroom settings (no file watcher): yields (url, pid)."""
     port = free_port()
     env = {**os.environ, "CNN_EXPLORER_DATA": "offline", "CNN_EXPLORER_MODELS_DIR": str(models),
            "CNN_EXPLORER_CLASSROOM": "1", "CNN_EXPLORER_TRAINER_READY": "1" if trainer_ready else "0",
            "TF_CPP_MIN_LOG_LEVEL": "2"}
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                                "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--browser.gatherUsageStats", "false"],
+                               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"

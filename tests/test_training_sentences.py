@@ -2,12 +2,13 @@
 
 import time
 
+from cnnlib import text
 from cnnlib.models_store import SavedModel, models_table
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset
 from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace
 from cnnlib.training.sentences import (device_text, ending_text, preset_caption, preset_label, result_metrics,
-                                       run_label, status_line)
+                                       run_caption, run_label, status_line)
 from cnnlib.training.widgets import (chosen_hyperparameters, option_text, widget_arguments, widget_key,
                                      widget_values)
 
@@ -51,9 +52,17 @@ def test_presets_runs_and_devices_read_as_before():
                                                       "N(0, 1). The tutorial reported 98.51% on full MNIST")
     assert preset_caption(Preset.TUTORIAL).endswith("Often stays at chance: see why.")
     recipe = Hyperparameters(init="he", learning_rate=0.001, lr_decay="cosine", batch_size=50, keep_prob=0.75)
-    assert run_label(1, recipe) == "#1: he, lr 0.001 cosine, batch 50, keep 0.75"
-    assert run_label(2, PRESETS[Preset.TUTORIAL]) == "#2: tutorial, lr 0.01, batch 100, keep 0.75"
+    assert run_label(1, recipe) == "#1: He-normal, lr 0.001 cosine, batch 50, keep 0.75"
+    assert run_label(2, PRESETS[Preset.TUTORIAL]) == "#2: N(0, 1) filters, lr 0.01, batch 100, keep 0.75"
     assert device_text({"kind": "gpus", "name": "H200", "count": 2}) == "2 GPUs (H200), MirroredStrategy"
+
+
+def test_a_runs_caption_and_label_name_its_data_and_filters_in_the_learners_language(monkeypatch):
+    progress = training(device={"kind": "cpu", "threads": 2}, train_count=3667, data_source="offline")
+    assert run_caption("#1", progress) == "Run #1 · training on **CPU (2 threads)** · 3,667 digits (offline subset)"
+    monkeypatch.setattr(text, "_language_resolver", lambda: "ko")
+    assert run_caption("#1", progress).endswith("숫자 3,667개 (오프라인 부분 집합)")
+    assert run_label(1, Hyperparameters()).startswith("#1: He 정규 분포, 학습률 0.003 코사인")
 
 
 def test_widgets_come_from_the_fields_with_the_tutorials_values_marked():

@@ -1,7 +1,7 @@
 """The words about training, made from data when they are shown, in the learner's language (``cnnlib.text.t``).
 
     status_line(progress)   "Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s elapsed · about 40 s left"
-    run_label(2, hp)        "#2: he, lr 0.001 cosine, batch 50, keep 0.75"
+    run_label(2, hp)        "#2: He-normal, lr 0.001 cosine, batch 50, keep 0.75"
 
 The trainer's events and ``Progress`` hold numbers and names only; every sentence the Train page, its figures and
 the CLI show about them comes from here or straight from the catalogue (``cnnlib/locales/<language>/train.toml``).
@@ -31,8 +31,9 @@ def preset_caption(preset: Preset) -> str:
 
 
 def run_label(number: int, hp: Hyperparameters) -> str:
-    """A run's name in this session: its number and recipe, "#1: he, lr 0.001 cosine, batch 50, keep 0.75"."""
-    return t(f"train.run.label.{hp.lr_decay}", number=number, **hp.to_dict())
+    """A run's name in this session: its number and recipe, "#1: He-normal, lr 0.001 cosine, batch 50, keep 0.75"."""
+    return t(f"train.run.label.{hp.lr_decay}", number=number,
+             **{**hp.to_dict(), "init": t(f"train.run.init.{hp.init}")})
 
 
 def device_text(device: dict) -> str:
@@ -94,7 +95,7 @@ def data_caption(description: str, limit: int, test: int) -> str:
 def run_caption(label: str, progress: Progress) -> str:
     """Which run this is, where it trains and on how many digits."""
     return t("train.run.caption", label=label, device=device_text(progress.device), count=progress.train_count,
-             source=progress.data_source)
+             source=t(f"train.run.source.{progress.data_source}"))
 
 
 def diagnosis_sentence(diagnosis: Diagnosis) -> str:

@@ -7,7 +7,9 @@ digit as one mouse stroke every 2 s for ``--seconds`` (60), and undoes it. Measu
 end of the rerun that shows the updated ``Prediction: D``. Errors: a rerun that does not end within 10 s, a page
 without a prediction, an exception box, a JavaScript error. Learner 0 also trains on the Train page meanwhile; its
 images/s is compared with the same training alone on the same server, before the load. The browsers, the server and
-the trainer share the machine's CPUs, so the numbers are what one machine serves with its own browsers on it.
+the trainer share the machine's CPUs, so the numbers are what one machine serves with its own browsers on it; the
+server's own CPU time per stroke (read from /proc) says how many learners it could serve with their browsers on
+their own machines.
 
 Usage: python bench/classroom_load.py [--learners 10] [--seconds 60] [--teacher-model PATH]
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from cold_start import CHROMIUM_ARGS, ROOT
 from drawn_digits import MOUSE_STEP, digit_strokes, train_default_model
-from first_cost import IDLE_APP, classroom_server
+from first_cost import IDLE_APP, classroom_server, process_stat
 
 sys.path.insert(0, str(ROOT))
 from cnnlib.data import load_offline  # noqa: E402
@@ -161,8 +163,17 @@ async def train_for(context, learner_id: str, url: str, seconds: float, models: 
     return saved[0].metadata.get("images_per_second") if saved else None
 
 
-async def measure(url: str, models: Path, learners: int, seconds: float) -> dict:
-    """Learner 0 trains alone; then all ``learners`` draw while learner 0 trains again; what was found."""
+async def server_cpu(pid: int, start_at: float, stop_at: float) -> float:
+    """The server's CPU seconds while the class draws (the trainer is a process of its own, not counted)."""
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    before = process_stat(pid)[1]
+    await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    return process_stat(pid)[1] - before
+
+
+async def measure(url: str, pid: int, models: Path, learners: int, seconds: float) -> dict:
+    """Learner 0 trains alone; then all ``learners`` draw while learner 0 trains again; what was found (``pid``: the
+    server's process, whose CPU time is read)."""
     from playwright.async_api import async_playwright
 
     paths, found = strokes(max(learners, 20)), {"latencies": [], "errors": [], "contexts": []}
@@ -174,7 +185,8 @@ async def measure(url: str, models: Path, learners: int, seconds: float) -> dict
         start_at = time.monotonic() + 60 + 3 * learners  # every learner's page is open and its model read by then
         drawing = [learner(browser, url, number, paths, start_at + number * DRAW_EVERY_S / learners,
                            start_at + seconds, found, first if number == 0 else None) for number in range(learners)]
-        *_, found["loaded"] = await asyncio.gather(*drawing, train_after(*first, url, start_at, seconds, models))
+        *_, found["server_cpu"], found["loaded"] = await asyncio.gather(
+            *drawing, server_cpu(pid, start_at, start_at + seconds), train_after(*first, url, start_at, seconds, models))
         for context in found["contexts"]:
             await context.close()
         await browser.close()
@@ -196,6 +208,10 @@ def report(found: dict, learners: int, seconds: float) -> None:
     print(f"mouse-up to updated prediction: p50 {statistics.median(latencies) if latencies else float('nan'):.2f} s, "
           f"p95 {p95:.2f} s, max {max(latencies, default=float('nan')):.2f} s")
     print(f"errors: {len(found['errors'])}" + "".join(f"\n  {error}" for error in found["errors"][:20]))
+    per_stroke = found["server_cpu"] / max(1, len(latencies))
+    print(f"server CPU while drawing: {found['server_cpu']:.1f} s of {seconds:.0f} s, {per_stroke * 1000:.0f} ms per "
+          f"stroke and its undo: one core would serve about {DRAW_EVERY_S / per_stroke:.0f} learners drawing every "
+          f"{DRAW_EVERY_S:.0f} s with their browsers on their own machines")
     alone, loaded = found["alone"], found["loaded"]
     ratio = f" ({loaded / alone:.0%} of alone)" if alone and loaded else ""
     print(f"trainer images/s: {alone} alone, {loaded} while the class draws{ratio}")
@@ -212,8 +228,8 @@ def main() -> None:
     (models / "shared").mkdir()
     teacher = args.teacher_model or train_default_model(models)
     shutil.copy(teacher, models / "shared" / "teacher.keras")
-    with classroom_server(models) as (url, _):
-        report(asyncio.run(measure(url, models, args.learners, args.seconds)), args.learners, args.seconds)
+    with classroom_server(models) as (url, pid):
+        report(asyncio.run(measure(url, pid, models, args.learners, args.seconds)), args.learners, args.seconds)
 
 
 if __name__ == "__main__":

@@ -29,18 +29,24 @@ FIRST_COST_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
+def process_stat(pid: int | str) -> tuple[int, float]:
+    """Process ``pid``'s parent and the CPU seconds it has used so far, user and system (its children's not
+    included), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def trainers(server_pid: int) -> dict[int, float]:
     """CPU seconds used so far by each trainer process the server started, by process id."""
     found = {}
     for entry in Path("/proc").iterdir():
         try:
-            stat = (entry / "stat").read_text()
+            parent, seconds = process_stat(entry.name)
             command = (entry / "cmdline").read_bytes()
-        except OSError:
+        except (OSError, ValueError):
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == server_pid and b"cnnlib.train" in command:
-            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if parent == server_pid and b"cnnlib.train" in command:
+            found[int(entry.name)] = seconds
     return found
 
 

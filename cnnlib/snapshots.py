@@ -71,7 +71,11 @@ def load_snapshots(model_path: Path) -> EpochSnapshots | None:
 
 
 def snapshot_callback(x_test: np.ndarray, y_test: np.ndarray):
-    """A Keras callback that records the weights and the test accuracy before training and after every epoch."""
+    """A Keras callback that records the weights and the test accuracy before training and after every epoch.
+
+    The untrained weights are tested when training ends, not before it starts: testing first would delay the first
+    batch, and the learner's first sight of the cost curve, by a prediction over the whole test set (0.6 s here).
+    """
     import keras
 
     class SnapshotCallback(keras.callbacks.Callback):
@@ -81,17 +85,25 @@ def snapshot_callback(x_test: np.ndarray, y_test: np.ndarray):
             super().__init__()
             self.weights: list[list[np.ndarray]] = []
             self.test_accuracies: list[float] = []
+            self._untrained: list[np.ndarray] = []
 
-        def _record(self) -> None:
-            self.weights.append([weight.astype(np.float16) for weight in self.model.get_weights()])
+        def _test_accuracy(self) -> float:
             logits = self.model.predict(x_test, batch_size=1000, verbose=0)
-            self.test_accuracies.append(float(np.mean(np.argmax(logits, axis=1) == y_test)))
+            return float(np.mean(np.argmax(logits, axis=1) == y_test))
 
         def on_train_begin(self, logs=None) -> None:
-            self._record()
+            self._untrained = self.model.get_weights()
+            self.weights.append([weight.astype(np.float16) for weight in self._untrained])
 
         def on_epoch_end(self, epoch: int, logs=None) -> None:
-            self._record()
+            self.weights.append([weight.astype(np.float16) for weight in self.model.get_weights()])
+            self.test_accuracies.append(self._test_accuracy())
+
+        def on_train_end(self, logs=None) -> None:
+            trained = self.model.get_weights()
+            self.model.set_weights(self._untrained)
+            self.test_accuracies.insert(0, self._test_accuracy())
+            self.model.set_weights(trained)
 
         @property
         def snapshots(self) -> EpochSnapshots:

@@ -159,7 +159,10 @@ def app_server(models: Path):
 
 
 def draw_and_read(browser, url: str, paths: list[list[tuple[int, int]]]) -> int | None:
-    """Open the Draw page in a new session, drag the mouse along ``paths`` on its canvas, read ``Prediction: D``."""
+    """Open the Draw page in a new session, drag the mouse along ``paths`` on its canvas, read ``Prediction: D``;
+    None when no prediction showed (the page is saved as drawn-digit-unread.png in the temporary folder)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(90_000)
@@ -184,6 +187,9 @@ def draw_and_read(browser, url: str, paths: list[list[tuple[int, int]]]) -> int 
         page.wait_for_selector(IDLE_APP)
         text = page.get_by_text("Prediction:").first.inner_text()
         return int(text.split(":")[1].split()[0])
+    except PlaywrightTimeoutError:
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "drawn-digit-unread.png"), full_page=True)
+        return None
     finally:
         context.close()
 
@@ -206,7 +212,7 @@ def chromium_mode(model_path: Path, digits: np.ndarray, labels: np.ndarray) -> d
                 seconds.append(time.perf_counter() - started)
         browser.close()
     right = int(sum(answer == label for answer, label in zip(read, labels)))
-    return {"count": len(digits), "right": right, "accuracy": right / len(digits),
+    return {"count": len(digits), "right": right, "accuracy": right / len(digits), "unread": read.count(None),
             "median_s": statistics.median(seconds),
             "read": read, "labels": [int(label) for label in labels]}
 
@@ -235,7 +241,8 @@ def main() -> None:
         if args.chromium:
             result["chromium"] = chromium_mode(path, digits[:args.chromium], labels[:args.chromium])
             print(f"Chromium: {result['chromium']['right']} of {args.chromium} drawn digits read right "
-                  f"({result['chromium']['accuracy']:.3f}), median {result['chromium']['median_s']:.1f} s a digit")
+                  f"({result['chromium']['accuracy']:.3f}; {result['chromium']['unread']} showed no prediction), "
+                  f"median {result['chromium']['median_s']:.1f} s a digit")
         print(json.dumps(result), flush=True)
 
 

@@ -80,11 +80,17 @@ def shows(text: str):
 
 
 def until_phase(registry, phase: str, timeout_s: float = WAIT_S) -> None:
-    """Wait until the latest run is in ``phase``."""
+    """Wait until the latest run is in ``phase``; for "training", until its first batch is done too (a Stop before
+    it ends the run as stopped before training began)."""
     deadline = time.monotonic() + timeout_s
-    while registry.runs()[-1].snapshot().phase != phase:
+    while not in_phase(registry.runs()[-1].snapshot(), phase):
         assert time.monotonic() < deadline, registry.runs()[-1].snapshot()
         time.sleep(0.02)
+
+
+def in_phase(progress, phase: str) -> bool:
+    """Whether ``progress`` is in ``phase`` (in "training": with a batch done)."""
+    return progress.phase == phase and (phase != "training" or bool(progress.batch_costs))
 
 
 @pytest.mark.parametrize(("phase", "steps", "outcome"), [

@@ -89,7 +89,6 @@ def stop_on_request(stream) -> threading.Event:
     return requested
 
 
-
 # Trainer processes ------------------------------------------------------------------------------------------------
 
 def trainer_environment() -> dict:

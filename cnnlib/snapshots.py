@@ -18,6 +18,7 @@ from cnnlib.files import write_atomically
 
 SUFFIX = ".epochs.npz"
 KEY = re.compile(r"e(\d+)_w(\d+)")
+TEST_BATCH = 1000  # digits a prediction over the test set takes at a time
 
 
 @dataclass(frozen=True, repr=False)
@@ -34,6 +35,7 @@ class EpochSnapshots:
     def epochs(self) -> int:
         """How many epochs were trained (the states are epochs 0..epochs)."""
         return len(self.weights) - 1
+
 
 
 def snapshot_path(model_path: Path) -> Path:
@@ -88,7 +90,7 @@ def snapshot_callback(x_test: np.ndarray, y_test: np.ndarray):
             self._untrained: list[np.ndarray] = []
 
         def _test_accuracy(self) -> float:
-            logits = self.model.predict(x_test, batch_size=1000, verbose=0)
+            logits = self.model.predict(x_test, batch_size=TEST_BATCH, verbose=0)
             return float(np.mean(np.argmax(logits, axis=1) == y_test))
 
         def on_train_begin(self, logs=None) -> None:

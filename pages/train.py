@@ -187,4 +187,4 @@ controls_panel(config, latest_for(current_workspace()))
 live_panel()
 overlay_panel()
 saved_models_panel("train")
-server_registry().keep_trainer_ready()  # a trainer waits with TensorFlow imported, so Start answers within a second
+server_registry().keep_trainer_ready()  # a trainer waits with a network traced: Start answers at once

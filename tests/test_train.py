@@ -17,7 +17,7 @@ from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig
 from cnnlib.training.progress import Event, RunState
 from cnnlib.training.runs import RunRegistry
 from cnnlib.training.sentences import ending_text
-from cnnlib.training.trainer import own_batch_cost, split_training_data, train
+from cnnlib.training.trainer import own_batch_cost, prepare, split_training_data, train
 
 TINY = Hyperparameters(epochs=2, batch_size=25, learning_rate=1e-3, keep_prob=0.75, init="he", seed=1,
                        lr_decay="cosine")
@@ -56,13 +56,16 @@ def test_split_holds_out_a_twelfth_for_validation():
     assert arrays.x_train.dtype == np.float32 and 0 <= arrays.x_train.min() and arrays.x_train.max() <= 1
 
 
+def tiny_config(models: Path, hp: Hyperparameters = TINY) -> TrainConfig:
+    """300 offline digits (275 to train on, 25 held out) into ``models``."""
+    return TrainConfig(hp=hp, data_source="offline", train_limit=300, model_name="tiny", models_directory=str(models))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny in-process training: 300 offline digits, 2 epochs of 11 batches."""
     events = []
-    config = TrainConfig(hp=TINY, data_source="offline", train_limit=300, model_name="tiny",
-                         models_directory=str(tmp_path_factory.mktemp("models")))
-    model, summary = train(config, events.append)
+    model, summary = train(tiny_config(tmp_path_factory.mktemp("models")), events.append)
     return model, summary, events
 
 
@@ -117,6 +120,26 @@ def test_saved_model_reloads_and_predicts_the_same(trained):
     assert path.name == "tiny.keras"
     assert metadata["test_accuracy"] == summary["test_accuracy"] and metadata["hyperparameters"]["batch_size"] == 25
     assert metadata["hyperparameters"] == TINY.to_dict()
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_a_ready_network_trains_exactly_as_one_built_for_the_run(tmp_path, augment):
+    hp = replace(TINY, augment=augment)
+    ready = prepare(tiny_config(tmp_path / "ready", replace(hp, seed=7, init="tutorial")))  # other starting values
+    built, built_summary = train(tiny_config(tmp_path / "built", hp), lambda event: None)
+    reused, reused_summary = train(tiny_config(tmp_path / "reused", hp), lambda event: None, ready=ready)
+    assert reused is ready.model and built is not ready.model
+    for mine, theirs in zip(reused.get_weights(), built.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, atol=1e-5)
+    assert reused_summary["test_accuracy"] == built_summary["test_accuracy"]
+
+
+def test_a_ready_network_serves_only_its_recipe_and_data_size(tmp_path):
+    ready = prepare(tiny_config(tmp_path))
+    assert ready.serves(replace(TINY, seed=3, init="tutorial"), ready.steps_per_epoch)
+    assert not ready.serves(TINY, ready.steps_per_epoch + 1)
+    assert not ready.serves(replace(TINY, learning_rate=2e-3), ready.steps_per_epoch)
+    assert ready.holds_data_of(tiny_config(tmp_path / "other")) and not ready.holds_data_of(TrainConfig())
 
 
 def test_stop_mid_epoch_finishes_the_batch_and_saves(tmp_path):

@@ -6,10 +6,11 @@
 
 prints one line per epoch and, last, one JSON line (test_accuracy, epochs, seconds, images_per_second,
 data_source, model_path). With ``--events`` it prints one JSON event per line instead and stops when it reads
-``stop`` (or end of file) on stdin. With ``--serve`` it gets ready first (TensorFlow imported, a training step of
-the default network traced), then reads its arguments as one JSON list on stdin and trains in events mode: that
-is how the Train page runs it (see ``cnnlib.training.runs``). Every hyperparameter option comes from a field of
-``Hyperparameters``; a bad argument exits with code 2 and one line. A failure is one line without server folders.
+``stop`` (or end of file) on stdin. With ``--serve`` it gets ready first (TensorFlow imported, the default data
+loaded, the default network's steps traced: ``cnnlib.training.trainer.prepare``), then reads its arguments as one
+JSON list on stdin and trains in events mode: that is how the Train page runs it (see ``cnnlib.training.runs``).
+Every hyperparameter option comes from a field of ``Hyperparameters``; a bad argument exits with code 2 and one
+line. A failure is one line without server folders.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Pr
 from cnnlib.training.progress import Event
 from cnnlib.training.runs import JsonLinesEmitter, stop_on_request
 from cnnlib.training.sentences import device_text
-from cnnlib.training.trainer import train
+from cnnlib.training.trainer import ReadyNetwork, prepare, train
 
 
 SERVER_FIRST_NICENESS = 10  # see serve()
@@ -125,21 +126,13 @@ def failure_message(error: BaseException) -> str:
     return without_folders(f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__)
 
 
-def warm_up() -> None:
-    """Make a coming run's first batch quick: import TensorFlow, choose the device, and fit the default network on a
-    few blank digits (Keras and TensorFlow load and trace what every training step of this network needs)."""
-    import numpy as np
-
-    from cnnlib.model import build_model
-    from cnnlib.training.trainer import training_strategy
-
-    strategy, _ = training_strategy()
-    hp = PRESETS[DEFAULT_PRESET]
-    blank, labels = np.zeros((2 * hp.batch_size, 28, 28, 1), np.float32), np.zeros(2 * hp.batch_size, np.int64)
-    with strategy.scope():
-        model = build_model(hp, steps_per_epoch=2)
-    model.fit(blank, labels, batch_size=hp.batch_size, epochs=1, validation_data=(blank, labels), verbose=0)
-    model.predict(blank, batch_size=1000, verbose=0)
+def ready_network() -> ReadyNetwork | None:
+    """The data and a traced network for the run a Train page starts without changes (the default preset on the
+    default data); None when that cannot be had: the run then meets the same problem itself and says so."""
+    try:
+        return prepare(TrainConfig())
+    except Exception:  # noqa: BLE001 - getting ready is only a head start; the run reports what went wrong
+        return None
 
 
 def serve() -> int:
@@ -152,19 +145,19 @@ def serve() -> int:
     os.nice(SERVER_FIRST_NICENESS)
     import keras  # noqa: F401 - the slow part of every start (TensorFlow with it), done before the arguments come
 
-    if not select.select([sys.stdin], [], [], 0)[0]:
-        warm_up()
+    ready = None if select.select([sys.stdin], [], [], 0)[0] else ready_network()
     line = sys.stdin.readline()
     if not line.strip():
         return 0
     argv = json.loads(line)
     if not isinstance(argv, list) or not all(isinstance(part, str) for part in argv):
         raise SystemExit(t("train.cli.bad_serve_line"))
-    return main([*argv, "--events"])
+    return main([*argv, "--events"], ready)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; 0 on success, 1 when training failed, 2 for bad arguments."""
+def main(argv: list[str] | None = None, ready: ReadyNetwork | None = None) -> int:
+    """Run the CLI (``ready``: what ``--serve`` prepared); 0 on success, 1 when training failed, 2 for bad
+    arguments."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.serve:
@@ -180,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         emit, stop_requested = print_for_a_person, threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop_requested.set())  # Ctrl-C: finish the batch, save, report
     try:
-        _, summary = train(config, emit, stop_requested)
+        _, summary = train(config, emit, stop_requested, ready)
     except Exception as error:  # noqa: BLE001 - whatever broke, the page and the shell get one line
         message = failure_message(error)
         if args.events:

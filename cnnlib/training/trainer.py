@@ -7,6 +7,11 @@ trained model with a summary (test accuracy, epochs, seconds, images/s, data sou
 saves the weights and test accuracy after every epoch (``cnnlib.snapshots``); the JSON card lists those accuracies.
 With augmentation on, ``fit`` trains the network inside ``cnnlib.model.training_model``; the network alone is saved.
 
+A trainer kept ready (``python -m cnnlib.train --serve``) calls ``prepare`` before its run is asked for: it loads the
+data and traces a network's training, validation and prediction steps on blank digits of the run's shapes (about
+0.6 s of the first batch here). A run that asks for that recipe and data trains that very network, given the
+starting values a network built for the run would have, so its results are the same; any other run builds its own.
+
 Each batch's own cost: in Keras 3, ``logs["loss"]`` after batch k is the epoch's running mean
 ``mean_k = (n_1 cost_1 + ... + n_k cost_k) / N_k``, so ``cost_k = (mean_k N_k - mean_{k-1} N_{k-1}) / n_k``.
 Example: running means 2.0, 1.5, 1.0 after batches of 100 mean the batches cost 2.0, 1.0 and 0.0.
@@ -20,7 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -28,12 +33,13 @@ import numpy as np
 from cnnlib.data import MnistData, load_mnist
 from cnnlib.model import build_model, training_model
 from cnnlib.models_store import SavedModel, save_model
-from cnnlib.snapshots import EpochSnapshots, save_snapshots, snapshot_callback
+from cnnlib.snapshots import TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
 from cnnlib.training.config import Hyperparameters, TrainConfig
 from cnnlib.training.progress import Event
 
 Emit = Callable[[dict], None]
 
+STARTING_VALUES_ONLY = ("seed", "init")  # hyperparameters that change a network's starting values, not its steps
 VALIDATION_SHARE = 1 / 12  # TF1's input_data held out the first 5,000 of 60,000 training digits for validation
 MAX_MISCLASSIFIED_SENT = 500
 
@@ -58,6 +64,11 @@ class TrainingData:
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """``(N, 28, 28)`` uint8 0..255 -> ``(N, 28, 28, 1)`` float32 0..1."""
     return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]
+
+
+def steps_per_epoch(train_count: int, batch_size: int) -> int:
+    """Batches in one pass over ``train_count`` digits, the last one partial: 3,667 in batches of 64 make 58."""
+    return -(-train_count // batch_size)
 
 
 def validation_count(training_digits: int) -> int:
@@ -176,7 +187,7 @@ def training_strategy():
 
 def evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """Test accuracy with dropout off, the 10x10 confusion matrix (rows true, columns predicted), the mistakes."""
-    logits = model.predict(x_test, batch_size=1000, verbose=0)  # (N, 10); predict runs with training=False
+    logits = model.predict(x_test, batch_size=TEST_BATCH, verbose=0)  # (N, 10); predict runs with training=False
     predicted = np.argmax(logits, axis=1)
     confusion = np.bincount(y_test * 10 + predicted, minlength=100).reshape(10, 10)
     wrong = np.flatnonzero(predicted != y_test)
@@ -200,18 +211,78 @@ def save(model, config: TrainConfig, summary: dict, data: MnistData, snapshots: 
     return saved
 
 
+# A network made ready before its run ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, repr=False)
+class ReadyNetwork:
+    """What ``prepare`` made for the run it expects: that run's data, and a network with its steps already traced."""
+
+    config: TrainConfig
+    data: MnistData
+    steps_per_epoch: int
+    model: object  # the network (keras.Sequential), as build_model makes it
+    trainee: object  # what fit trains: the network, or the network inside the augmentation
+
+    def __repr__(self) -> str:
+        return f"ReadyNetwork({self.data!r}, {self.steps_per_epoch} steps an epoch)"
+
+    def holds_data_of(self, config: TrainConfig) -> bool:
+        """Whether ``config`` asks for the digits loaded here."""
+        return (config.data_source, config.npz_path) == (self.config.data_source, self.config.npz_path)
+
+    def serves(self, hp: Hyperparameters, steps: int) -> bool:
+        """Whether training ``hp`` for ``steps`` batches an epoch runs the steps traced here (only seeds differ)."""
+        neutral = {name: getattr(self.config.hp, name) for name in STARTING_VALUES_ONLY}
+        return steps == self.steps_per_epoch and replace(hp, **neutral) == self.config.hp
+
+    def start_from(self, model, trainee) -> tuple:
+        """This network, set to the starting values of ``model`` (weights, seed states, an untouched Adam)."""
+        trainee.optimizer.build(trainee.trainable_variables)
+        for mine, theirs in zip(self.trainee.variables + self.trainee.optimizer.variables,
+                                trainee.variables + trainee.optimizer.variables, strict=True):
+            mine.assign(theirs)
+        return self.model, self.trainee
+
+
+def blank_digits(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` black digits labelled 0: the shapes a step is traced for, at no cost to compute."""
+    return np.zeros((count, 28, 28, 1), np.float32), np.zeros(count, np.int64)
+
+
+def prepare(config: TrainConfig) -> ReadyNetwork:
+    """Load ``config``'s data and trace a network's steps for it on blank digits: full and last batches, validation,
+    test predictions (the last, partial batch makes Keras trace a step for any batch size)."""
+    data = load_mnist(config.data_source, config.npz_path)
+    arrays = split_training_data(data, config.train_limit)
+    hp = config.hp
+    strategy, _ = training_strategy()
+    steps = steps_per_epoch(len(arrays.x_train), hp.batch_size)
+    with strategy.scope():
+        model = build_model(hp, steps_per_epoch=steps)
+        trainee = training_model(model, hp)
+    trainee.fit(*blank_digits(2 * hp.batch_size + len(arrays.x_train) % hp.batch_size), batch_size=hp.batch_size,
+                epochs=1, validation_data=blank_digits(len(arrays.x_val)), verbose=0)
+    for network in {id(model): model, id(trainee): trainee}.values():
+        network.predict(blank_digits(len(arrays.x_test))[0], batch_size=TEST_BATCH, verbose=0)
+    return ReadyNetwork(config, data, steps, model, trainee)
+
+
 # Training --------------------------------------------------------------------------------------------------------
 
-def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str):
-    """Build the model on the best device, emit ``started``, fit with progress and epoch snapshots.
+def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str,
+        ready: ReadyNetwork | None = None):
+    """Build the model on the best device (or start the ready one from its values), emit ``started``, fit with
+    progress and epoch snapshots.
 
     Returns ``(model, recorder, device, snapshots)``; ``model`` is the network alone, without augmentation.
     """
     strategy, device = training_strategy()
-    steps = -(-len(arrays.x_train) // hp.batch_size)
+    steps = steps_per_epoch(len(arrays.x_train), hp.batch_size)
     with strategy.scope():
         model = build_model(hp, steps_per_epoch=steps)
         trainee = training_model(model, hp)
+    if ready is not None and ready.serves(hp, steps):
+        model, trainee = ready.start_from(model, trainee)
     emit({"event": Event.STARTED, "device": device, "data_source": source, "train_count": len(arrays.x_train),
           "validation_count": len(arrays.x_val), "test_count": len(arrays.x_test), "epochs": hp.epochs,
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})
@@ -223,13 +294,16 @@ def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: t
     return model, recorder, device, snapshots.snapshots
 
 
-def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | None = None):
-    """Load data, train, evaluate and save; emit events on the way; return ``(model, summary)``."""
+def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | None = None,
+          ready: ReadyNetwork | None = None):
+    """Load data (or take the ready network's), train, evaluate and save; emit events on the way; return ``(model,
+    summary)``."""
     started = time.perf_counter()
-    data = load_mnist(config.data_source, config.npz_path)
+    data = ready.data if ready is not None and ready.holds_data_of(config) else load_mnist(config.data_source,
+                                                                                          config.npz_path)
     arrays = split_training_data(data, config.train_limit)
     model, recorder, device, snapshots = fit(config.hp, arrays, emit, stop_requested or threading.Event(),
-                                             data.source)
+                                             data.source, ready)
     emit({"event": Event.EVALUATING})
     evaluation = evaluate(model, arrays.x_test, arrays.y_test)
     emit(evaluation)

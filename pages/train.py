@@ -39,10 +39,11 @@ def use_preset(preset: Preset, stop_run: bool = False) -> None:
 
 def recipe_panel() -> None:
     """The one-click presets, then every hyperparameter's widget (the Streamlit widget its field names)."""
+    in_use = widgets.preset_in_use(st.session_state)
     for column, preset in zip(st.columns(len(Preset)), Preset):
         column.button(sentences.preset_label(preset), key=f"train_preset_{preset}", on_click=use_preset,
                       args=(preset,), icon=PRESET_ICONS[preset], width="stretch",
-                      type="primary" if preset == DEFAULT_PRESET else "secondary")
+                      type="primary" if preset == in_use else "secondary")
         column.caption(sentences.preset_caption(preset))
     main, schedule, more = widgets.LAYOUT
     slots = [*zip(st.columns(len(main)), main), *zip(st.columns([3, 2]), schedule)]

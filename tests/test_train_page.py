@@ -47,10 +47,18 @@ def test_presets_set_every_hyperparameter(train_page):
     assert at.select_slider(key="train_learning_rate").value == 0.01
     assert at.select_slider(key="train_batch_size").value == 100
     assert at.radio(key="train_init").value == "tutorial" and at.radio(key="train_lr_decay").value == "none"
+    assert highlighted_presets(at) == ["tutorial"]  # the button in use stands out, not always the default's
     at.button(key="train_preset_fast").click().run()
     fast = PRESETS[Preset.FAST]
     assert at.radio(key="train_init").value == "he" and at.select_slider(key="train_learning_rate").value == (
         fast.learning_rate) != 0.01
+    at.number_input(key="train_epochs").set_value(3).run()
+    assert highlighted_presets(at) == []  # a changed recipe is no preset's any more
+
+
+def highlighted_presets(at) -> list[str]:
+    """The presets whose buttons are drawn as primary."""
+    return [preset for preset in Preset if at.button(key=f"train_preset_{preset}").proto.type == "primary"]
 
 
 def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):

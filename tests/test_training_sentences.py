@@ -1,6 +1,7 @@
 """The words about training: made from data at display time, the English exactly as the Train page shows it."""
 
 import time
+from dataclasses import replace
 
 from cnnlib import text
 from cnnlib.models_store import SavedModel, models_table
@@ -9,8 +10,8 @@ from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace
 from cnnlib.training.sentences import (device_text, ending_text, preset_caption, preset_label, result_metrics,
                                        run_caption, run_label, status_line)
-from cnnlib.training.widgets import (chosen_hyperparameters, option_text, widget_arguments, widget_key,
-                                     widget_values)
+from cnnlib.training.widgets import (chosen_hyperparameters, option_text, preset_in_use, widget_arguments,
+                                     widget_key, widget_values)
 
 
 def training(**changes) -> Progress:
@@ -93,3 +94,9 @@ def test_result_metrics_and_the_models_table():
                        "date": "2026-11-29"}
     assert rows[1]["used by Draw"] == "✓"
     assert Hyperparameters().to_dict() == chosen_hyperparameters(widget_values(Hyperparameters())).to_dict()
+
+
+def test_the_preset_in_use_is_the_one_the_widgets_hold_whatever_the_seed():
+    assert all(preset_in_use(widget_values(hp)) == preset for preset, hp in PRESETS.items())
+    assert preset_in_use(widget_values(replace(PRESETS[Preset.BEST], seed=5))) == Preset.BEST
+    assert preset_in_use(widget_values(replace(PRESETS[Preset.FAST], learning_rate=0.01))) is None

@@ -10,10 +10,11 @@ here is read from the fields of ``cnnlib.training.config.Hyperparameters`` and t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 
 from cnnlib.text import t
-from cnnlib.training.config import Hyperparameters, Widget, specs
+from cnnlib.training.config import PRESETS, Hyperparameters, Preset, Widget, specs
 
 LAYOUT = (("epochs", "batch_size", "learning_rate", "keep_prob"), ("init", "lr_decay"),
           ("conv1_filters", "conv2_filters", "dense_units", "seed"))  # the page's two rows, then its expander
@@ -61,3 +62,9 @@ def widget_values(hp: Hyperparameters) -> dict:
 def chosen_hyperparameters(values: Mapping) -> Hyperparameters:
     """The recipe the widgets hold, read from their values by widget key (the page's session state)."""
     return Hyperparameters(**{name: values[widget_key(name)] for name in specs()})
+
+
+def preset_in_use(values: Mapping) -> Preset | None:
+    """The preset whose recipe the widgets hold (any seed), or None once the learner changed part of it."""
+    chosen = chosen_hyperparameters(values)
+    return next((preset for preset, hp in PRESETS.items() if replace(chosen, seed=hp.seed) == hp), None)

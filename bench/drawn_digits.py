@@ -170,8 +170,10 @@ def draw_and_read(browser, url: str, paths: list[list[tuple[int, int]]]) -> int 
         page.goto(url)
         page.wait_for_selector(IDLE_APP)
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Draw a digit", exact=True).click()
+        page.wait_for_selector(IDLE_APP)
         canvas = page.locator("canvas.upper-canvas")
         canvas.wait_for()
+        page.wait_for_timeout(500)  # strokes drawn while the canvas component still started up were lost (1 in 50)
         box = canvas.bounding_box()
         for path in paths:
             points = [(box["x"] + x * box["width"] / CANVAS, box["y"] + y * box["height"] / CANVAS)

@@ -173,8 +173,11 @@ def draw_and_read(browser, url: str, paths: list[list[tuple[int, int]]]) -> int 
         page.wait_for_selector(IDLE_APP)
         canvas = page.locator("canvas.upper-canvas")
         canvas.wait_for()
-        page.wait_for_timeout(500)  # strokes drawn while the canvas component still started up were lost (1 in 50)
         box = canvas.bounding_box()
+        # A person's pointer is over the canvas before they press. Until it is, the canvas's toolbar waits unseen
+        # over the top-right 30 pixels of the drawing area, and a stroke started there is lost (digit 33's was).
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(500)
         for path in paths:
             points = [(box["x"] + x * box["width"] / CANVAS, box["y"] + y * box["height"] / CANVAS)
                       for x, y in path[::MOUSE_STEP] + path[-1:]]

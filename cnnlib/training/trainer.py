@@ -235,8 +235,9 @@ class ReadyNetwork:
         neutral = {name: getattr(self.config.hp, name) for name in STARTING_VALUES_ONLY}
         return steps == self.steps_per_epoch and replace(hp, **neutral) == self.config.hp
 
-    def start_from(self, model, trainee) -> tuple:
-        """This network, set to the starting values of ``model`` (weights, seed states, an untouched Adam)."""
+    def start_from(self, trainee) -> tuple:
+        """``(network, trainee)`` from here, set to the starting values of ``trainee``, a network built for the run
+        (weights, seed generators' states, an untouched Adam)."""
         trainee.optimizer.build(trainee.trainable_variables)
         for mine, theirs in zip(self.trainee.variables + self.trainee.optimizer.variables,
                                 trainee.variables + trainee.optimizer.variables, strict=True):
@@ -282,7 +283,7 @@ def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: t
         model = build_model(hp, steps_per_epoch=steps)
         trainee = training_model(model, hp)
     if ready is not None and ready.serves(hp, steps):
-        model, trainee = ready.start_from(model, trainee)
+        model, trainee = ready.start_from(trainee)
     emit({"event": Event.STARTED, "device": device, "data_source": source, "train_count": len(arrays.x_train),
           "validation_count": len(arrays.x_val), "test_count": len(arrays.x_test), "epochs": hp.epochs,
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})

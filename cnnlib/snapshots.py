@@ -37,7 +37,6 @@ class EpochSnapshots:
         return len(self.weights) - 1
 
 
-
 def snapshot_path(model_path: Path) -> Path:
     """Where a model's snapshots live: ``models/name.keras`` -> ``models/name.epochs.npz``."""
     return model_path.with_name(model_path.stem + SUFFIX)

@@ -141,7 +141,7 @@ PRESETS = {Preset.TUTORIAL: tutorial_recipe(), Preset.FAST: Hyperparameters(),
                                          beta_2=0.999, augment=True)}
 DEFAULT_PRESET = Preset.FAST  # the one the Train page opens with and the CLI trains without options
 
-# What the presets reached here (2-core CPU, seed 0; bench/accuracy.py, bench/drawn_digits.py): their captions show it.
+# What the presets reached here (2-core CPU, seed 0; bench/accuracy.py): their captions show it.
 MEASURED = {Preset.TUTORIAL: {"reported": 0.9851, "reached": 0.9843},  # the tutorial printed 0.9851 after 50 epochs
             Preset.FAST: {"one_epoch": 0.9928, "offline": 0.986},
             Preset.BEST: {"full": 0.9951}}

@@ -42,12 +42,12 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from cnnlib import digit_text, features, models_store, preprocess  # noqa: E402
 from cnnlib.figures import digit as figures  # noqa: E402
+from cnnlib.strokes import CANVAS_SIDE  # noqa: E402
 from cnnlib.text import t  # noqa: E402
 from pages import current_workspace  # noqa: E402
 from pages.parts.models import model_probe, replayed_reading  # noqa: E402
 
 BUDGET_MS = 25.0
-CANVAS_PX = 280
 TOTAL = "total (server work per stroke)"
 
 
@@ -56,7 +56,7 @@ def stroke_pngs(count: int, seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
     urls = []
     for _ in range(count):
-        canvas = Image.new("RGBA", (CANVAS_PX, CANVAS_PX), (0, 0, 0, 255))
+        canvas = Image.new("RGBA", (CANVAS_SIDE, CANVAS_SIDE), (0, 0, 0, 255))
         points = [tuple(point) for point in rng.integers(30, 250, size=(4, 2))]
         ImageDraw.Draw(canvas).line(points, fill=(255, 255, 255, 255), width=18, joint="curve")
         png = io.BytesIO()
@@ -117,7 +117,7 @@ def digit_section(pixels: np.ndarray, timer: Timer) -> np.ndarray:
     the expander of preparation pictures, closed as it opens (its pictures are made only while it is open)."""
     prepared = preprocess.prepare_digit(pixels)
     timer.lap("1. preprocess")
-    st.caption(t("draw.canvas.caption", size=CANVAS_PX))
+    st.caption(t("draw.canvas.caption", size=CANVAS_SIDE))
     st.plotly_chart(figures.digit_figure(prepared.image, t("draw.description.draw")), key="draw_mnist_view")
     st.markdown(digit_text.mnist_view_text(prepared.image))
     st.expander(t("draw.view.recipe"), key="draw_recipe", on_change="rerun")

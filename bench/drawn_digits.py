@@ -5,12 +5,12 @@
     python bench/drawn_digits.py --model models/x.keras --chromium 50    # also draw 50 with the mouse in Chromium
 
 Each test digit becomes strokes: scaled 10x onto the 280x280 canvas (MNIST's 28x28 is the canvas at a tenth), its
-ink thinned to a one-pixel skeleton (Zhang and Suen), the skeleton traced into mouse paths. Fast mode paints the
-paths as the canvas does (white, ``--stroke`` pixels wide, round ends and joints, on black) and prepares the picture
-with the app's own ``cnnlib.preprocess.prepare_digit``; Chromium mode drags the mouse along the same paths on the
-Draw page's canvas (``canvas.upper-canvas``) and reads ``Prediction: D``. Both print the model's accuracy on the
-drawn digits beside its accuracy on the same digits' scans. Targets (issue 11): drawn >= 0.98, at most one point
-below scans.
+ink thinned to a one-pixel skeleton (Zhang and Suen, ``cnnlib.strokes.centre_lines``, which also redraws training
+digits at 4x), the skeleton traced into mouse paths. Fast mode paints the paths as the canvas does (white,
+``--stroke`` pixels wide, round ends and joints, on black) and prepares the picture with the app's own
+``cnnlib.preprocess.prepare_digit``; Chromium mode drags the mouse along the same paths on the Draw page's canvas
+(``canvas.upper-canvas``) and reads ``Prediction: D``. Both print the model's accuracy on the drawn digits beside its
+accuracy on the same digits' scans. Targets (issue 11): drawn >= 0.98, at most one point below scans.
 """
 
 from __future__ import annotations
@@ -38,30 +38,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnnlib.data import load_mnist  # noqa: E402
 from cnnlib.preprocess import prepare_digit  # noqa: E402
-
-CANVAS, SCALE, STROKE = 280, 10, 18  # the Draw page's canvas, its size over MNIST's, its default stroke width
+from cnnlib.strokes import CANVAS_SIDE as CANVAS  # noqa: E402
+from cnnlib.strokes import PEN_WIDTH as STROKE  # noqa: E402
+from cnnlib.strokes import centre_lines  # noqa: E402
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # as tests/conftest.py waits
 MOUSE_STEP = 6  # canvas pixels between the mouse's points along a path
 NEIGHBOURS = [(-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1)]  # 4-neighbours first
-
-
-def skeleton(ink: np.ndarray) -> np.ndarray:
-    """A boolean image thinned to one-pixel lines (Zhang and Suen, 1984), vectorised over the image."""
-    image = np.pad(ink.astype(bool), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p2, p3, p4, p5, p6, p7, p8, p9 = (np.roll(image, (-dy, -dx), (0, 1)) for dy, dx in
-                                              ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)))
-            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
-            count = sum(p.astype(int) for p in ring[:8])
-            transitions = sum((~a & b).astype(int) for a, b in zip(ring, ring[1:]))
-            first, second = (p2 & p4 & p6, p4 & p6 & p8) if step == 0 else (p2 & p4 & p8, p2 & p6 & p8)
-            remove = image & (count >= 2) & (count <= 6) & (transitions == 1) & ~first & ~second
-            if remove.any():
-                image, changed = image & ~remove, True
-        if not changed:
-            return image[1:-1, 1:-1]
 
 
 def trace(lines: np.ndarray) -> list[list[tuple[int, int]]]:
@@ -90,7 +72,7 @@ def trace(lines: np.ndarray) -> list[list[tuple[int, int]]]:
 def digit_strokes(digit: np.ndarray) -> list[list[tuple[int, int]]]:
     """A 28x28 uint8 digit as mouse paths on the 280x280 canvas: scaled 10x, thresholded at half, thinned, traced."""
     big = np.asarray(Image.fromarray(digit).resize((CANVAS, CANVAS), Image.Resampling.BILINEAR), np.float32)
-    return trace(skeleton(big >= 0.5 * big.max()))
+    return trace(centre_lines((big >= 0.5 * big.max())[np.newaxis])[0])
 
 
 def paint(paths: list[list[tuple[int, int]]], stroke: int = STROKE) -> np.ndarray:

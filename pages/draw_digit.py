@@ -5,6 +5,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from cnnlib import digit_text, features, preprocess
+from cnnlib.strokes import CANVAS_SIDE, PEN_WIDTH
 from cnnlib.figures import digit as figures
 from cnnlib.models_store import SavedModel, list_models, selected_model
 from cnnlib.text import t
@@ -14,9 +15,10 @@ from pages.parts.models import model_probe, replayed_reading
 
 ensure_app_navigation()
 
-CANVAS_PX, PADDINGS, KERNEL_SIZES = 280, ["SAME", "VALID"], [1, 2, 3, 4, 5, 7]
+PADDINGS, KERNEL_SIZES = ["SAME", "VALID"], [1, 2, 3, 4, 5, 7]
 SOURCES, FILTER_SOURCES = ["draw", "sample", "upload"], ["random", "trained"]
-DEFAULTS = {"draw_source": "draw", "draw_stroke_width": 18, "draw_sample_index": 0, "draw_filter_source": "random",
+DEFAULTS = {"draw_source": "draw", "draw_stroke_width": PEN_WIDTH, "draw_sample_index": 0,
+            "draw_filter_source": "random",
             "draw_filter_count": features.TUTORIAL_FILTERS, "draw_kernel_size": features.TUTORIAL_KERNEL,
             "draw_conv_stride": features.TUTORIAL_CONV_STRIDE, "draw_conv_padding": features.TUTORIAL_CONV_PADDING,
             "draw_seed": 0, "draw_pool_size": features.TUTORIAL_POOL_SIZE,
@@ -42,11 +44,11 @@ def canvas_input() -> preprocess.PreparedDigit | None:
     if "draw_canvas" not in st.session_state:  # the canvas mounts (first visit, other input or page before)
         st.session_state["draw_canvas_restored"] = st.session_state.get("draw_strokes")
     result = st_canvas(stroke_width=st.session_state["draw_stroke_width"], stroke_color="#FFFFFF", key="draw_canvas",
-                       background_color="#000000", height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
+                       background_color="#000000", height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
                        initial_drawing=st.session_state["draw_canvas_restored"], return_image_data=True)
     if (pixels := result.image_data) is not None:  # decoded from the canvas's PNG on each access: once
         st.session_state["draw_strokes"], st.session_state["draw_pixels"] = result.json_data, pixels
-    st.caption(t("draw.canvas.caption", size=CANVAS_PX))
+    st.caption(t("draw.canvas.caption", size=CANVAS_SIDE))
     pixels = st.session_state.get("draw_pixels")
     return None if pixels is None else preprocess.prepare_digit(pixels)
 

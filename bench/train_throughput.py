@@ -45,7 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnnlib.data import load_mnist  # noqa: E402
 from cnnlib.figures.training import cost_curve_figure  # noqa: E402
-from cnnlib.model import build_model  # noqa: E402
+from cnnlib.model import build_model, one_hot  # noqa: E402
 from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Hyperparameters, TrainConfig  # noqa: E402
 from cnnlib.training.runs import RunRegistry  # noqa: E402
 from cnnlib.training.trainer import split_training_data  # noqa: E402
@@ -84,7 +84,7 @@ def plain_fit(config: TrainConfig) -> tuple[list[float], int]:
 
     hp = config.hp
     model = build_model(hp, steps_per_epoch=-(-len(arrays.x_train) // hp.batch_size))
-    model.fit(arrays.x_train, arrays.y_train, batch_size=hp.batch_size, epochs=hp.epochs,
+    model.fit(arrays.x_train, one_hot(arrays.y_train), batch_size=hp.batch_size, epochs=hp.epochs,
               validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0, callbacks=[EpochClock()])
     return epoch_ends, len(arrays.x_train)
 

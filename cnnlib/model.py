@@ -10,6 +10,8 @@
     dense2 256, ReLU, dropout   -> (N, 256)
     logits 10                   -> (N, 10)         (accuracy takes argmax of these, not of relu(logits))
 
+The cost is the tutorial's softmax cross-entropy of the logits against one-hot targets (``one_hot``), smoothed by
+``label_smoothing``: with 0.1 the right digit's target is 0.91 and each other digit's 0.01.
 With ``augment`` the network trains inside ``training_model``: random shifts, turns and zooms of each batch in front
 of it, active only while training. The network alone is what is saved and read everywhere.
 """
@@ -54,9 +56,16 @@ def build_model(hp: Hyperparameters = Hyperparameters(), steps_per_epoch: int = 
     )
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate(hp, hp.epochs * steps_per_epoch),
                                       beta_1=hp.beta_1, beta_2=hp.beta_2)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    # Keras's own cost, not a function of ours: a downloaded model then loads with plain keras.saving.load_model
+    cost = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=hp.label_smoothing)
+    model.compile(optimizer=optimizer, loss=cost, metrics=["accuracy"])
     return model
+
+
+def one_hot(labels: np.ndarray) -> np.ndarray:
+    """Digit labels ``(N,)`` -> the cost's targets ``(N, 10)`` float32, one-hot like the tutorial's ``Y``: 3 becomes
+    [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]."""
+    return np.eye(10, dtype=np.float32)[np.asarray(labels)]
 
 
 def learning_rate(hp: Hyperparameters, total_steps: int):

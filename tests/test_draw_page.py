@@ -17,11 +17,11 @@ SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]  # a "7" as fractions of the ca
 def tiny_model(models_dir: Path) -> models_store.SavedModel:
     """A small network trained for one epoch on 600 offline digits (a few seconds), saved where the app looks."""
     from cnnlib.data import load_mnist
-    from cnnlib.model import Hyperparameters, build_model
+    from cnnlib.model import Hyperparameters, build_model, one_hot
 
     data = load_mnist("offline")
     model = build_model(Hyperparameters(epochs=1, conv1_filters=8, conv2_filters=8, dense_units=32))
-    model.fit(data.x_train[:600, :, :, None] / 255.0, data.y_train[:600], epochs=1, batch_size=50, verbose=0)
+    model.fit(data.x_train[:600, :, :, None] / 255.0, one_hot(data.y_train[:600]), epochs=1, batch_size=50, verbose=0)
     return models_store.save_model(model, TINY_MODEL, {"test_accuracy": 0.5, "data_source": "offline"}, models_dir)
 
 

@@ -199,12 +199,12 @@ def mnist():
 @pytest.fixture(scope="module")
 def trained(mnist):
     """The tutorial's network with smaller layers, trained 2 epochs on the offline subset (about 4 s, ~0.93)."""
-    from cnnlib.model import Hyperparameters, build_model
+    from cnnlib.model import Hyperparameters, build_model, one_hot
 
     hp = Hyperparameters(conv1_filters=16, conv2_filters=32, dense_units=64, epochs=2, batch_size=50,
                          learning_rate=1e-3, lr_decay="none", seed=0)
     model = build_model(hp)
-    model.fit(mnist.x_train[..., None] / np.float32(255), mnist.y_train, epochs=hp.epochs, batch_size=hp.batch_size,
+    model.fit(mnist.x_train[..., None] / np.float32(255), one_hot(mnist.y_train), epochs=hp.epochs, batch_size=hp.batch_size,
               verbose=0)
     return model
 

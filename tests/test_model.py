@@ -37,3 +37,18 @@ def test_tutorial_init_draws_filters_with_sigma_one_and_he_with_sigma_sqrt_2_ove
 def test_keep_probability_becomes_dropout_rate():
     model = build_model(Hyperparameters(keep_prob=0.75))
     assert model.get_layer("dropout1").rate == pytest.approx(0.25)
+
+
+def test_the_cost_is_the_tutorials_cross_entropy_against_smoothed_one_hot_targets():
+    from cnnlib.model import one_hot
+
+    logits = np.array([[2.0, 0.5, -1.0] + [0.0] * 7, [0.0] * 9 + [3.0]], np.float32)
+    labels = np.array([0, 9])
+    np.testing.assert_array_equal(one_hot(labels)[1], [0] * 9 + [1])
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    plain = build_model(Hyperparameters(label_smoothing=0.0)).loss(one_hot(labels), logits)
+    np.testing.assert_allclose(plain, np.mean(-log_softmax[[0, 1], labels]), rtol=1e-5)
+    targets = np.full((2, 10), 0.01)  # smoothing 0.1: 0.91 for the right digit, 0.01 for each other
+    targets[[0, 1], labels] = 0.91
+    smoothed = build_model(Hyperparameters(label_smoothing=0.1)).loss(one_hot(labels), logits)
+    np.testing.assert_allclose(smoothed, np.mean(-(targets * log_softmax).sum(axis=1)), rtol=1e-5)

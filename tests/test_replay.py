@@ -5,7 +5,7 @@ import pytest
 
 from cnnlib import explain, features, models_store
 from cnnlib.data import load_mnist
-from cnnlib.model import Hyperparameters, build_model
+from cnnlib.model import Hyperparameters, build_model, one_hot
 from cnnlib.replay import Replay, card_accuracies, keras_state
 from cnnlib.snapshots import load_snapshots, save_snapshots, snapshot_callback
 from cnnlib.training.trainer import split_training_data
@@ -18,7 +18,7 @@ def three_epochs(tmp_path_factory):
     arrays = split_training_data(load_mnist("offline"), 600)
     model = build_model(Hyperparameters(epochs=3, conv1_filters=4, conv2_filters=8, dense_units=16, batch_size=50))
     callback = snapshot_callback(arrays.x_test, arrays.y_test)
-    model.fit(arrays.x_train, arrays.y_train, batch_size=50, epochs=3, verbose=0, callbacks=[callback])
+    model.fit(arrays.x_train, one_hot(arrays.y_train), batch_size=50, epochs=3, verbose=0, callbacks=[callback])
     folder = tmp_path_factory.mktemp("models")
     card = {"test_accuracy": callback.snapshots.test_accuracies[-1],
             "epoch_test_accuracies": callback.snapshots.test_accuracies}

@@ -3,7 +3,7 @@
 import numpy as np
 
 from cnnlib.data import load_mnist
-from cnnlib.model import Hyperparameters, build_model
+from cnnlib.model import Hyperparameters, build_model, one_hot
 from cnnlib.snapshots import EpochSnapshots, load_snapshots, save_snapshots, snapshot_callback, snapshot_path
 from cnnlib.training.trainer import split_training_data
 
@@ -13,7 +13,7 @@ def test_a_three_epoch_run_gives_four_states_whose_accuracies_can_be_replayed(tm
     hp = Hyperparameters(epochs=3, conv1_filters=4, conv2_filters=8, dense_units=16, batch_size=50)
     model = build_model(hp, steps_per_epoch=-(-len(arrays.x_train) // 50))  # the schedule spans the 3 epochs
     callback = snapshot_callback(arrays.x_test, arrays.y_test)
-    model.fit(arrays.x_train, arrays.y_train, batch_size=50, epochs=3, verbose=0, callbacks=[callback])
+    model.fit(arrays.x_train, one_hot(arrays.y_train), batch_size=50, epochs=3, verbose=0, callbacks=[callback])
     snapshots = callback.snapshots
     assert snapshots.epochs == 3 and len(snapshots.test_accuracies) == 4
     path = tmp_path / "run.keras"

@@ -17,7 +17,7 @@ from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig
 from cnnlib.training.progress import Event, RunState
 from cnnlib.training.runs import RunRegistry
 from cnnlib.training.sentences import ending_text
-from cnnlib.training.trainer import own_batch_cost, prepare, split_training_data, train
+from cnnlib.training.trainer import own_batch_cost, prepare, split_training_data, train, training_batches
 
 TINY = Hyperparameters(epochs=2, batch_size=25, learning_rate=1e-3, keep_prob=0.75, init="he", seed=1,
                        lr_decay="cosine")
@@ -56,6 +56,27 @@ def test_split_holds_out_a_twelfth_for_validation():
     assert arrays.x_train.dtype == np.float32 and 0 <= arrays.x_train.min() and arrays.x_train.max() <= 1
 
 
+def shown_digits(share: float, seed: int = 0) -> list[np.ndarray]:
+    """Two epochs of training batches over 200 digits numbered by their pixels: + for scans, - for redrawn ones."""
+    numbers = np.arange(1, 201, dtype=np.float32)
+    scans = np.broadcast_to(numbers[:, None, None, None], (200, 28, 28, 1)).copy()
+    batches = training_batches(scans, np.arange(200) % 10, -scans, replace(TINY, drawn_share=share, seed=seed))
+    return [np.concatenate([images[:, 0, 0, 0] for images, _ in batches]) for _ in range(2)]
+
+
+def test_training_batches_show_each_digit_once_an_epoch_redrawn_with_the_recipes_chance():
+    for share in (0.0, 0.5, 1.0):
+        for epoch in shown_digits(share):
+            assert sorted(np.abs(epoch)) == list(range(1, 201))  # every digit once, with its own label below
+            assert np.mean(epoch < 0) == pytest.approx(share, abs=0.1)
+    first, second = shown_digits(0.5)
+    assert not np.array_equal(first, second)  # shuffled and redrawn afresh each epoch
+    np.testing.assert_array_equal(shown_digits(0.5, seed=3)[0], shown_digits(0.5, seed=3)[0])  # seeded
+    for images, labels in training_batches(np.arange(50, dtype=np.float32)[:, None, None, None] * np.ones(
+            (1, 28, 28, 1), np.float32), np.arange(50) % 10, None, TINY):  # digit k labelled k % 10, one-hot
+        np.testing.assert_array_equal(images[:, 0, 0, 0].numpy() % 10, np.argmax(labels.numpy(), axis=1))
+
+
 def tiny_config(models: Path, hp: Hyperparameters = TINY) -> TrainConfig:
     """300 offline digits (275 to train on, 25 held out) into ``models``."""
     return TrainConfig(hp=hp, data_source="offline", train_limit=300, model_name="tiny", models_directory=str(models))
@@ -84,8 +105,9 @@ def test_training_lowers_the_cost_and_reports_each_batchs_own_cost(trained):
 def test_events_are_plain_json_data_in_order(trained):
     _, _, events = trained
     kinds = [event["event"] for event in events]
-    assert kinds[0] == "started" and kinds[-4:] == ["evaluated", "saving", "saved", "finished"]
-    started = events[0]
+    assert kinds[:2] == ["redrawing", "started"] and kinds[-4:] == ["evaluated", "saving", "saved", "finished"]
+    assert events[0]["count"] == 275  # the default recipe shows half its training digits redrawn as pen strokes
+    started = events[1]
     assert started["device"]["kind"] in ("cpu", "gpu", "gpus")  # data the page words, not a sentence
     assert json.loads(json.dumps(events[:3])) == events[:3]
     epoch_ends = [event["t"] for event in events if event["event"] == Event.EPOCH]
@@ -122,9 +144,9 @@ def test_saved_model_reloads_and_predicts_the_same(trained):
     assert metadata["hyperparameters"] == TINY.to_dict()
 
 
-@pytest.mark.parametrize("augment", [False, True])
-def test_a_ready_network_trains_exactly_as_one_built_for_the_run(tmp_path, augment):
-    hp = replace(TINY, augment=augment)
+@pytest.mark.parametrize("augment, drawn_share", [(False, 0.5), (True, 0.0)])
+def test_a_ready_network_trains_exactly_as_one_built_for_the_run(tmp_path, augment, drawn_share):
+    hp = replace(TINY, augment=augment, drawn_share=drawn_share)
     ready = prepare(tiny_config(tmp_path / "ready", replace(hp, seed=7, init="tutorial")))  # other starting values
     built, built_summary = train(tiny_config(tmp_path / "built", hp), lambda event: None)
     reused, reused_summary = train(tiny_config(tmp_path / "reused", hp), lambda event: None, ready=ready)
@@ -136,6 +158,11 @@ def test_a_ready_network_trains_exactly_as_one_built_for_the_run(tmp_path, augme
 
 def test_a_ready_network_serves_only_its_recipe_and_data_size(tmp_path):
     ready = prepare(tiny_config(tmp_path))
+    # the same first 275 training digits, however the limit was asked for (the page names it, the trainer may not)
+    assert ready.holds_drawn_of(tiny_config(tmp_path), 275)
+    assert ready.holds_drawn_of(replace(tiny_config(tmp_path), train_limit=None), 275)
+    assert not ready.holds_drawn_of(tiny_config(tmp_path, replace(TINY, drawn_share=0.0)), 275)
+    assert not ready.holds_drawn_of(tiny_config(tmp_path), 300)
     assert ready.serves(replace(TINY, seed=3, init="tutorial"), ready.steps_per_epoch)
     assert not ready.serves(TINY, ready.steps_per_epoch + 1)
     assert not ready.serves(replace(TINY, learning_rate=2e-3), ready.steps_per_epoch)

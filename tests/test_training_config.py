@@ -25,12 +25,15 @@ def test_every_field_has_a_spec_with_its_words_in_the_catalogue():
 def test_the_tutorial_preset_is_the_tutorials_recipe_and_fast_is_the_default():
     assert PRESETS[Preset.TUTORIAL] == Hyperparameters(epochs=50, batch_size=100, learning_rate=0.01, keep_prob=0.75,
                                                        init="tutorial", lr_decay="none", kernel_size=3, warmup=0.0,
-                                                       beta_1=0.9, beta_2=0.999, augment=False)
-    assert PRESETS[Preset.FAST] == Hyperparameters(epochs=10, batch_size=64, learning_rate=2e-3, keep_prob=1.0,
+                                                       beta_1=0.9, beta_2=0.999, augment=False, drawn_share=0.0,
+                                                       label_smoothing=0.0)
+    assert PRESETS[Preset.FAST] == Hyperparameters(epochs=8, batch_size=64, learning_rate=2e-3, keep_prob=1.0,
                                                    init="he", lr_decay="cosine", kernel_size=5, warmup=0.2,
-                                                   beta_1=0.7, beta_2=0.9, augment=False)
+                                                   beta_1=0.7, beta_2=0.9, augment=False, drawn_share=0.5,
+                                                   label_smoothing=0.1)
     assert PRESETS[Preset.BEST] == dataclasses.replace(PRESETS[Preset.FAST], epochs=15, batch_size=128,
-                                                       learning_rate=3e-3, beta_1=0.9, beta_2=0.999, augment=True)
+                                                       learning_rate=3e-3, beta_1=0.9, beta_2=0.999, augment=True,
+                                                       drawn_share=0.0, label_smoothing=0.0)
     assert DEFAULT_PRESET == "fast" and PRESETS[DEFAULT_PRESET] == Hyperparameters() == TrainConfig().hp
     assert list(Preset) == ["tutorial", "fast", "best"]
 

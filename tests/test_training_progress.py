@@ -13,6 +13,14 @@ STARTED = {"event": "started", "device": {"kind": "cpu", "threads": 2}, "data_so
            "validation_count": 18, "test_count": 1000, "epochs": 2, "batch_size": 100, "steps_per_epoch": 2}
 
 
+def test_redrawing_before_the_first_batch_is_a_phase_of_its_own():
+    progress = Progress(state=RunState.RUNNING, phase=Phase.STARTING)
+    apply_event(progress, {"event": "redrawing", "count": 3667})
+    assert (progress.phase, progress.redrawing_count) == (Phase.REDRAWING, 3667)
+    apply_event(progress, STARTED)
+    assert progress.phase == Phase.TRAINING
+
+
 def test_apply_event_builds_the_snapshot_the_page_draws():
     progress = Progress(state=RunState.RUNNING)
     apply_event(progress, STARTED)

@@ -32,6 +32,8 @@ def test_status_line_says_where_the_run_is_how_fast_and_how_long_to_go():
                                                          "elapsed · saving the model…")
     assert status_line(training(phase=Phase.STARTING)) == ("Starting TensorFlow and loading the digits in the "
                                                            "trainer process…")
+    assert status_line(training(phase=Phase.REDRAWING, redrawing_count=55000)) == (
+        "Redrawing 55,000 training digits as pen strokes, as you would draw them on the Draw page…")
     assert status_line(Progress(), QueuePlace(2, 1)) == (
         "Waiting in the queue: 2 training(s) ahead of yours (at most 1 per server, so they do not slow each other "
         "to a crawl). It starts by itself.")

@@ -27,10 +27,10 @@ def mnist():
 @pytest.fixture(scope="module")
 def small_model(mnist, tmp_path_factory):
     """The tutorial's network with smaller layers, trained 2 epochs on the offline subset (about 4 s, ~0.93)."""
-    from cnnlib.model import Hyperparameters, build_model
+    from cnnlib.model import Hyperparameters, build_model, one_hot
 
     model = build_model(Hyperparameters(conv1_filters=16, conv2_filters=32, dense_units=64, lr_decay="none"))
-    model.fit(mnist.x_train[..., None] / np.float32(255), mnist.y_train, epochs=2, batch_size=50, verbose=0)
+    model.fit(mnist.x_train[..., None] / np.float32(255), one_hot(mnist.y_train), epochs=2, batch_size=50, verbose=0)
     return model
 
 

@@ -5,7 +5,8 @@
     smoothed(progress.batch_costs)    # the bold trend of the cost curve
     diagnose(progress)                # the tutorial recipe's failure signs, as data
 
-Events (``Event``), in order: ``started`` (device, data sizes, steps per epoch), ``batch`` (each batch's own cost),
+Events (``Event``), in order: maybe ``redrawing`` (training digits being redrawn as pen strokes, how many),
+``started`` (device, data sizes, steps per epoch), ``batch`` (each batch's own cost),
 ``epoch`` (mean cost, validation accuracy, images/s), maybe ``stopped`` (the answer to Stop), ``evaluating``,
 ``evaluated`` (test accuracy with dropout off, confusion matrix, misclassified test digits), ``saving``, ``saved``,
 ``finished``; or, at any point, ``failed``. Events and Progress hold numbers and names, never sentences:
@@ -56,6 +57,7 @@ class Phase(StrEnum):
 
     WAITING = "waiting"
     STARTING = "starting"  # importing TensorFlow, loading the digits
+    REDRAWING = "redrawing"  # redrawing training digits as pen strokes (cnnlib.strokes)
     TRAINING = "training"
     EVALUATING = "evaluating"
     SAVING = "saving"
@@ -65,6 +67,7 @@ class Phase(StrEnum):
 class Event(StrEnum):
     """The kinds of event the trainer emits (the ``event`` entry of each)."""
 
+    REDRAWING = "redrawing"
     STARTED = "started"
     BATCH = "batch"
     EPOCH = "epoch"
@@ -101,6 +104,7 @@ class Progress:
     exit_code: int | None = None
     device: dict = field(default_factory=dict)  # {"kind": "cpu", "threads": 2} or {"kind": "gpu", "name": ..., ...}
     data_source: str = ""
+    redrawing_count: int = 0  # training digits being redrawn as pen strokes before training
     train_count: int = 0
     validation_count: int = 0
     test_count: int = 0
@@ -188,6 +192,11 @@ def _started(progress: Progress, event: dict) -> None:
         setattr(progress, name, event[name])
 
 
+def _redrawing(progress: Progress, event: dict) -> None:
+    """The trainer redraws ``count`` training digits as pen strokes before its first batch."""
+    progress.phase, progress.redrawing_count = Phase.REDRAWING, event["count"]
+
+
 def _batch(progress: Progress, event: dict) -> None:
     """One more batch: its own cost and time; the speed over the last few seconds."""
     progress.epoch, progress.batch = event["epoch"], event["batch"]
@@ -227,6 +236,7 @@ def _failed(progress: Progress, event: dict) -> None:
 
 
 EVENT_HANDLERS: dict[str, Callable[[Progress, dict], None]] = {
+    Event.REDRAWING: _redrawing,
     Event.STARTED: _started,
     Event.BATCH: _batch,
     Event.EPOCH: _epoch,

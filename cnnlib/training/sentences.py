@@ -47,6 +47,8 @@ def status_line(progress: Progress, place: QueuePlace = QueuePlace(0, 1)) -> str
         return t("train.status.queued", ahead=place.ahead, max_running=place.max_running)
     if progress.phase == Phase.STARTING:
         return t("train.status.starting")
+    if progress.phase == Phase.REDRAWING:
+        return t("train.status.redrawing", count=progress.redrawing_count)
     parts = [t("train.status.epoch", epoch=progress.epoch, epochs=progress.epochs),
              t("train.status.batch", batch=progress.batch, steps=progress.steps_per_epoch,
                batch_size=progress.batch_size)]

@@ -6,11 +6,14 @@
 trained model with a summary (test accuracy, epochs, seconds, images/s, data source, model path). Beside the model it
 saves the weights and test accuracy after every epoch (``cnnlib.snapshots``); the JSON card lists those accuracies.
 With augmentation on, ``fit`` trains the network inside ``cnnlib.model.training_model``; the network alone is saved.
+With ``drawn_share`` above 0, the training digits are first redrawn as pen strokes (``cnnlib.strokes``, about 0.5 ms a
+digit) and ``training_batches`` shows each digit redrawn with that chance, afresh every epoch.
 
 A trainer kept ready (``python -m cnnlib.train --serve``) calls ``prepare`` before its run is asked for: it loads the
-data and traces a network's training, validation and prediction steps on blank digits of the run's shapes (about
-0.6 s of the first batch here). A run that asks for that recipe and data trains that very network, given the
-starting values a network built for the run would have, so its results are the same; any other run builds its own.
+data, redraws its training digits and traces a network's training, validation and prediction steps on blank digits
+of the run's shapes (about 0.6 s of the first batch here). A run that asks for that recipe and data trains that very
+network, given the starting values a network built for the run would have, so its results are the same; any other
+run builds its own.
 
 Each batch's own cost: in Keras 3, ``logs["loss"]`` after batch k is the epoch's running mean
 ``mean_k = (n_1 cost_1 + ... + n_k cost_k) / N_k``, so ``cost_k = (mean_k N_k - mean_{k-1} N_{k-1}) / n_k``.
@@ -31,9 +34,10 @@ from datetime import datetime, timezone
 import numpy as np
 
 from cnnlib.data import MnistData, load_mnist
-from cnnlib.model import build_model, training_model
+from cnnlib.model import build_model, one_hot, training_model
 from cnnlib.models_store import SavedModel, save_model
 from cnnlib.snapshots import TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
+from cnnlib.strokes import redrawn
 from cnnlib.training.config import Hyperparameters, TrainConfig
 from cnnlib.training.progress import Event
 
@@ -84,6 +88,34 @@ def split_training_data(data: MnistData, train_limit: int | None = None) -> Trai
     return TrainingData(to_model_input(images[validation:]), labels[validation:],
                         to_model_input(images[:validation]), labels[:validation],
                         to_model_input(data.x_test), data.y_test)
+
+
+def redrawn_training_digits(x_train: np.ndarray, hp: Hyperparameters, emit: Emit) -> np.ndarray | None:
+    """The training digits redrawn as pen strokes when ``hp`` shows a share of them so (announced first), else None."""
+    if not hp.drawn_share:
+        return None
+    emit({"event": Event.REDRAWING, "count": len(x_train)})
+    return redrawn(x_train)
+
+
+def training_batches(x_train: np.ndarray, y_train: np.ndarray, drawn: np.ndarray | None, hp: Hyperparameters):
+    """The batches ``fit`` trains on, a ``tf.data.Dataset`` of (digits, one-hot targets): shuffled afresh every epoch,
+    and with ``drawn`` each digit shown redrawn with probability ``hp.drawn_share``, drawn afresh every epoch (seeded
+    by ``hp.seed``)."""
+    import tensorflow as tf
+
+    images, targets = tf.constant(x_train), tf.constant(one_hot(y_train))
+    redrawings = tf.constant(x_train if drawn is None else drawn)
+    order = tf.data.Dataset.range(len(x_train)).shuffle(len(x_train), seed=hp.seed, reshuffle_each_iteration=True)
+    coins = tf.data.Dataset.random(seed=hp.seed, rerandomize_each_iteration=True).map(
+        lambda coin: tf.cast(coin % 2**24, tf.float32) / 2**24 < hp.drawn_share)
+    pairs = tf.data.Dataset.zip(order, coins).batch(hp.batch_size)
+
+    def batch(indices, redraw):
+        shown = tf.where(redraw[:, None, None, None], tf.gather(redrawings, indices), tf.gather(images, indices))
+        return shown, tf.gather(targets, indices)
+
+    return pairs.map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 # Progress while fitting -------------------------------------------------------------------------------------------
@@ -219,6 +251,7 @@ class ReadyNetwork:
 
     config: TrainConfig
     data: MnistData
+    drawn: np.ndarray | None  # its training digits redrawn as pen strokes, when its recipe shows some so
     steps_per_epoch: int
     model: object  # the network (keras.Sequential), as build_model makes it
     trainee: object  # what fit trains: the network, or the network inside the augmentation
@@ -229,6 +262,11 @@ class ReadyNetwork:
     def holds_data_of(self, config: TrainConfig) -> bool:
         """Whether ``config`` asks for the digits loaded here."""
         return (config.data_source, config.npz_path) == (self.config.data_source, self.config.npz_path)
+
+    def holds_drawn_of(self, config: TrainConfig, train_count: int) -> bool:
+        """Whether a run of ``config`` on its first ``train_count`` training digits shows digits redrawn here."""
+        return (self.drawn is not None and bool(config.hp.drawn_share) and self.holds_data_of(config)
+                and len(self.drawn) == train_count)
 
     def serves(self, hp: Hyperparameters, steps: int) -> bool:
         """Whether training ``hp`` for ``steps`` batches an epoch runs the steps traced here (only seeds differ)."""
@@ -258,22 +296,25 @@ def prepare(config: TrainConfig) -> ReadyNetwork:
     hp = config.hp
     strategy, _ = training_strategy()
     steps = steps_per_epoch(len(arrays.x_train), hp.batch_size)
+    drawn = redrawn_training_digits(arrays.x_train, hp, emit=lambda event: None)
     with strategy.scope():
         model = build_model(hp, steps_per_epoch=steps)
         trainee = training_model(model, hp)
-    trainee.fit(*blank_digits(2 * hp.batch_size + len(arrays.x_train) % hp.batch_size), batch_size=hp.batch_size,
-                epochs=1, validation_data=blank_digits(len(arrays.x_val)), verbose=0)
+    blank_x, blank_y = blank_digits(2 * hp.batch_size + len(arrays.x_train) % hp.batch_size)
+    blank_x_val, blank_y_val = blank_digits(len(arrays.x_val))
+    trainee.fit(training_batches(blank_x, blank_y, None if drawn is None else blank_x, hp), epochs=1,
+                validation_data=(blank_x_val, one_hot(blank_y_val)), shuffle=False, verbose=0)
     for network in {id(model): model, id(trainee): trainee}.values():
         network.predict(blank_digits(len(arrays.x_test))[0], batch_size=TEST_BATCH, verbose=0)
-    return ReadyNetwork(config, data, steps, model, trainee)
+    return ReadyNetwork(config, data, drawn, steps, model, trainee)
 
 
 # Training --------------------------------------------------------------------------------------------------------
 
 def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str,
-        ready: ReadyNetwork | None = None):
+        ready: ReadyNetwork | None = None, drawn: np.ndarray | None = None):
     """Build the model on the best device (or start the ready one from its values), emit ``started``, fit with
-    progress and epoch snapshots.
+    progress and epoch snapshots; ``drawn``: the training digits redrawn as pen strokes, when ``hp`` shows some.
 
     Returns ``(model, recorder, device, snapshots)``; ``model`` is the network alone, without augmentation.
     """
@@ -289,8 +330,8 @@ def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: t
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})
     recorder = BatchRecorder(emit, stop_requested, len(arrays.x_train), hp.batch_size)
     snapshots = snapshot_callback(arrays.x_test, arrays.y_test)
-    trainee.fit(arrays.x_train, arrays.y_train, batch_size=hp.batch_size, epochs=hp.epochs,
-                validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0,
+    trainee.fit(training_batches(arrays.x_train, arrays.y_train, drawn, hp), epochs=hp.epochs,
+                validation_data=(arrays.x_val, one_hot(arrays.y_val)), shuffle=False, verbose=0,  # shuffled above
                 callbacks=[keras_callback(recorder), snapshots])
     return model, recorder, device, snapshots.snapshots
 
@@ -303,8 +344,10 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
     data = ready.data if ready is not None and ready.holds_data_of(config) else load_mnist(config.data_source,
                                                                                           config.npz_path)
     arrays = split_training_data(data, config.train_limit)
+    drawn = ready.drawn if ready is not None and ready.holds_drawn_of(config, len(arrays.x_train)) else \
+        redrawn_training_digits(arrays.x_train, config.hp, emit)
     model, recorder, device, snapshots = fit(config.hp, arrays, emit, stop_requested or threading.Event(),
-                                             data.source, ready)
+                                             data.source, ready, drawn)
     emit({"event": Event.EVALUATING})
     evaluation = evaluate(model, arrays.x_test, arrays.y_test)
     emit(evaluation)

@@ -18,6 +18,8 @@ from cnnlib.training.config import PRESETS, Hyperparameters, Preset, Widget, spe
 
 LAYOUT = (("epochs", "batch_size", "learning_rate", "keep_prob"), ("init", "lr_decay"),
           ("conv1_filters", "conv2_filters", "dense_units", "seed"))  # the page's two rows, then its expander
+RECIPE_LAYOUT = (("kernel_size", "warmup", "beta_1", "beta_2"),
+                 ("augment", "drawn_share", "label_smoothing"))  # the recipe expander's rows (issue 11's fields)
 
 
 def hyperparameter_label(name: str) -> str:
@@ -39,9 +41,12 @@ def option_text(name: str, value) -> str:
 
 
 def widget_arguments(name: str) -> dict:
-    """Keyword arguments of a hyperparameter's widget: label and help, then its range or its options."""
+    """Keyword arguments of a hyperparameter's widget: label and help, then its range or its options (a switch has
+    neither)."""
     spec = specs()[name]
     arguments = {"label": hyperparameter_label(name), "help": hyperparameter_help(name)}
+    if spec.widget == Widget.SWITCH:
+        return arguments
     if spec.page_range:
         low, high, step = spec.page_range
         return {**arguments, "min_value": low, "max_value": high, "step": step}

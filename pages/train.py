@@ -6,11 +6,12 @@ from cnnlib.data import SOURCES
 from cnnlib.figures.training import confusion_figure, cost_curve_figure, misclassified_figure, runs_overlay_figure
 from cnnlib.text import t
 from cnnlib.training import sentences, sources, widgets
-from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Preset, TrainConfig, specs
+from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Preset, TrainConfig
 from cnnlib.training.progress import Progress, RunState, diagnose
 from cnnlib.training.runs import TrainingRun, latest_for, server_registry, submit_for
 from cnnlib.uploads import keep_npz
 from pages import cached_mnist, current_workspace, ensure_app_navigation
+from pages.parts.recipe import recipe_panel, use_preset
 from pages.parts.saved_models import act, receive, saved_models_panel, say
 
 ensure_app_navigation()
@@ -20,7 +21,6 @@ MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
                    "train_limit": None}
 SESSION_DEFAULTS = {"train_rendered": None, "train_npz_file": None}  # what the live panel drew; the uploaded npz
-PRESET_ICONS = {Preset.TUTORIAL: ":material/menu_book:", Preset.FAST: ":material/bolt:", Preset.BEST: ":material/star:"}
 
 
 def init_state() -> None:
@@ -28,29 +28,6 @@ def init_state() -> None:
     remembered = st.session_state.get("train_choices", {})  # outlives the widgets, which forget a left page
     for key, default in {**SESSION_DEFAULTS, **CHOICE_DEFAULTS, **remembered}.items():
         st.session_state.setdefault(key, default)
-
-
-def use_preset(preset: Preset, stop_run: bool = False) -> None:
-    """Set every hyperparameter widget to the preset (a button callback: it runs before the widgets are drawn)."""
-    if stop_run and (run := latest_for(current_workspace())) is not None:
-        run.stop()
-    st.session_state.update(widgets.widget_values(PRESETS[preset]))
-
-
-def recipe_panel() -> None:
-    """The one-click presets, then every hyperparameter's widget (the Streamlit widget its field names)."""
-    in_use = widgets.preset_in_use(st.session_state)
-    for column, preset in zip(st.columns(len(Preset)), Preset):
-        column.button(sentences.preset_label(preset), key=f"train_preset_{preset}", on_click=use_preset,
-                      args=(preset,), icon=PRESET_ICONS[preset], width="stretch",
-                      type="primary" if preset == in_use else "secondary")
-        column.caption(sentences.preset_caption(preset))
-    main, schedule, more = widgets.LAYOUT
-    slots = [*zip(st.columns(len(main)), main), *zip(st.columns([3, 2]), schedule)]
-    with st.expander(t("train.layers_and_seed")):
-        slots += zip(st.columns(len(more)), more)
-    for column, name in slots:
-        getattr(column, specs()[name].widget)(key=widgets.widget_key(name), **widgets.widget_arguments(name))
 
 
 def npz_panel(column) -> str | None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnnlib.data import load_mnist
-from cnnlib.figures.recipes import augmentation_preview_figure
+from cnnlib.figures.recipes import digit_versions_figure
 from cnnlib.model import augmented_digits, build_model, learning_rate, training_model
 from cnnlib.snapshots import load_snapshots, snapshot_path
 from cnnlib.text import catalogue
@@ -56,7 +56,7 @@ def test_augmented_digits_are_random_versions_of_the_same_digits():
     assert not np.allclose(versions[0], versions[1]) and not np.allclose(versions[0], digits)
     np.testing.assert_allclose(augmented_digits(digits, versions=3, seed=1), versions)  # same seed, same versions
     assert np.abs(versions.sum(axis=(2, 3)) / digits.sum(axis=(1, 2)) - 1).max() < 0.5  # the ink stays
-    figure = augmentation_preview_figure(digits, versions)
+    figure = digit_versions_figure(digits, versions)
     assert np.asarray(figure.data[0].z).shape[0] > 4 * 28  # four rows of digits: originals, then three versions
 
 

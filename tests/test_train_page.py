@@ -56,6 +56,20 @@ def test_presets_set_every_hyperparameter(train_page):
     assert highlighted_presets(at) == []  # a changed recipe is no preset's any more
 
 
+def test_the_recipe_offers_redrawn_and_augmented_training_digits_with_previews(train_page):
+    at = train_page
+    charts = lambda: {chart.key for chart in at.get("plotly_chart") if "preview" in (chart.key or "")}  # noqa: E731
+    assert at.slider(key="train_drawn_share").value == 0.5 and at.toggle(key="train_augment").value is False
+    assert charts() == {"train_drawn_share_preview"}  # the default recipe shows half its digits redrawn
+    assert any("redrawn with chance 0.5" in caption.value for caption in at.caption)
+    at.toggle(key="train_augment").set_value(True).run()
+    at.slider(key="train_drawn_share").set_value(0.0).run()
+    assert not at.exception and charts() == {"train_augment_preview"}
+    at.button(key="train_preset_best").click().run()
+    assert at.toggle(key="train_augment").value is True and at.slider(key="train_drawn_share").value == 0.0
+    assert at.select_slider(key="train_label_smoothing").value == 0.0 and highlighted_presets(at) == ["best"]
+
+
 def highlighted_presets(at) -> list[str]:
     """The presets whose buttons are drawn as primary."""
     return [preset for preset in Preset if at.button(key=f"train_preset_{preset}").proto.type == "primary"]

@@ -5,8 +5,8 @@ the Train page offers it and which catalogue entries name and explain it. The CL
 the JSON card beside a saved model and the page's widgets are all read from these fields.
 
     Hyperparameters()            the app's default recipe, "Fast and stable" (preset ``fast``): half the training
-                                 digits redrawn as pen strokes each epoch, so drawings on the Draw page read as well
-                                 as scans, and targets smoothed by 0.1
+                                 digits redrawn as pen strokes each epoch, so drawings on the Draw page read within a
+                                 point of scans, and targets smoothed by 0.1
     PRESETS[Preset.TUTORIAL]     the tutorial's recipe, made of every field's ``tutorial`` value
     PRESETS[Preset.BEST]         the most accurate recipe: 15 epochs of batches of 128 on shifted, turned and zoomed
                                  digits, Adam's usual betas (with fast's 0.7 / 0.9 it fell to 0.956 on full MNIST)

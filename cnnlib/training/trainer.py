@@ -105,7 +105,7 @@ def training_batches(x_train: np.ndarray, y_train: np.ndarray, drawn: np.ndarray
     import tensorflow as tf
 
     images, targets = tf.constant(x_train), tf.constant(one_hot(y_train))
-    redrawings = tf.constant(x_train if drawn is None else drawn)
+    redrawings = images if drawn is None else tf.constant(drawn)  # no second copy of the digits when none are redrawn
     order = tf.data.Dataset.range(len(x_train)).shuffle(len(x_train), seed=hp.seed, reshuffle_each_iteration=True)
     coins = tf.data.Dataset.random(seed=hp.seed, rerandomize_each_iteration=True).map(
         lambda coin: tf.cast(coin % 2**24, tf.float32) / 2**24 < hp.drawn_share)
@@ -264,7 +264,8 @@ class ReadyNetwork:
         return (config.data_source, config.npz_path) == (self.config.data_source, self.config.npz_path)
 
     def holds_drawn_of(self, config: TrainConfig, train_count: int) -> bool:
-        """Whether a run of ``config`` on its first ``train_count`` training digits shows digits redrawn here."""
+        """Whether a run of ``config`` on its first ``train_count`` training digits can show the digits redrawn here
+        (any share above 0: the share only decides how often each is shown)."""
         return (self.drawn is not None and bool(config.hp.drawn_share) and self.holds_data_of(config)
                 and len(self.drawn) == train_count)
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnlib.heap import freeze_imported_objects
+from cnnlib.server.heap import freeze_imported_objects
 from cnnlib.text import t
 from pages import APP_NAVIGATION_KEY, app_pages, language_switch, settle_language, settle_workspace, workspace_panel
 

@@ -31,9 +31,9 @@ from drawn_digits import MOUSE_STEP, digit_strokes, train_default_model
 from first_cost import IDLE_APP, classroom_server, process_stat
 
 sys.path.insert(0, str(ROOT))
-from cnnlib.data import load_offline  # noqa: E402
-from cnnlib.models_store import list_models  # noqa: E402
-from cnnlib.workspace import workspace  # noqa: E402
+from cnnlib.mnist.data import load_offline  # noqa: E402
+from cnnlib.store.saved import list_models  # noqa: E402
+from cnnlib.store.workspace import workspace  # noqa: E402
 
 RERUN_TIMEOUT_S, DRAW_EVERY_S, TRAIN_ALONE_S = 10.0, 2.0, 30.0
 MARKS_JS = """() => {

@@ -40,9 +40,15 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from cnnlib import digit_text, features, models_store, preprocess  # noqa: E402
+from cnnlib.lessons.draw import words as digit_text  # noqa: E402
+
+from cnnlib.lessons.draw import steps  # noqa: E402
+
+from cnnlib.store import saved as saved_models  # noqa: E402
+
+from cnnlib.mnist import preprocess  # noqa: E402
 from cnnlib.figures import digit as figures  # noqa: E402
-from cnnlib.strokes import CANVAS_SIDE  # noqa: E402
+from cnnlib.mnist.strokes import CANVAS_SIDE  # noqa: E402
 from cnnlib.text import t  # noqa: E402
 from pages import current_workspace  # noqa: E402
 from pages.parts.models import model_probe, replayed_reading  # noqa: E402
@@ -76,17 +82,17 @@ def models_folder(model_path: str | None) -> str:
     files; without a model the tutorial's architecture, untrained, is saved in a temporary folder first. Returns a
     few words on the model."""
     if model_path is None:
-        newest = models_store.list_models()
+        newest = saved_models.list_models()
         model_path = str(newest[0].path) if newest else None
     text = f"saved model {model_path}"
     if model_path is None:
-        from cnnlib.model import build_model
+        from cnnlib.network.architecture import build_model
 
         folder = tempfile.mkdtemp(prefix="draw_latency_")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        model_path = str(models_store.save_model(build_model(), "untrained", {"test_accuracy": 0.1}, folder).path)
+        model_path = str(saved_models.save_model(build_model(), "untrained", {"test_accuracy": 0.1}, folder).path)
         text = "untrained tutorial architecture (32/64 filters, 256 units)"
-    os.environ[models_store.MODELS_DIR_ENV] = str(Path(model_path).parent)
+    os.environ[saved_models.MODELS_DIR_ENV] = str(Path(model_path).parent)
     return text
 
 
@@ -127,10 +133,10 @@ def digit_section(pixels: np.ndarray, timer: Timer) -> np.ndarray:
 
 def tutorial_sections(image: np.ndarray, seed: int, timer: Timer) -> None:
     """Sections 2 and 3, as the page's ``conv_panel`` and ``pool_panel`` with the tutorial's settings."""
-    kernel, count = features.TUTORIAL_KERNEL, features.TUTORIAL_FILTERS
-    stride, padding = features.TUTORIAL_CONV_STRIDE, features.TUTORIAL_CONV_PADDING
+    kernel, count = draw_steps.TUTORIAL_KERNEL, draw_steps.TUTORIAL_FILTERS
+    stride, padding = draw_steps.TUTORIAL_CONV_STRIDE, draw_steps.TUTORIAL_CONV_PADDING
     st.caption(digit_text.random_filters_text(kernel, count, seed))
-    steps = features.tutorial_conv(image, features.random_filters(count, kernel, seed), stride, padding)
+    steps = draw_steps.tutorial_conv(image, draw_steps.random_filters(count, kernel, seed), stride, padding)
     timer.lap("2. conv")
     st.markdown(digit_text.conv_text(steps, stride, padding))
     st.plotly_chart(figures.filter_grid_figure(steps.filters), key="draw_filters", width="content")
@@ -138,16 +144,16 @@ def tutorial_sections(image: np.ndarray, seed: int, timer: Timer) -> None:
     st.plotly_chart(figures.map_grid_figure(steps.conv_maps, "conv"), key="draw_conv_maps", width="content")
     st.caption(digit_text.conv_maps_caption(steps))
     timer.lap("2. conv figures, text")
-    size = features.TUTORIAL_POOL_SIZE
-    steps = steps.pooled(size, features.TUTORIAL_POOL_STRIDE, features.TUTORIAL_POOL_PADDING)
+    size = draw_steps.TUTORIAL_POOL_SIZE
+    steps = steps.pooled(size, draw_steps.TUTORIAL_POOL_STRIDE, draw_steps.TUTORIAL_POOL_PADDING)
     timer.lap("3. max-pool")
-    st.markdown(digit_text.pool_text(steps, size, features.TUTORIAL_POOL_STRIDE, features.TUTORIAL_POOL_PADDING))
+    st.markdown(digit_text.pool_text(steps, size, draw_steps.TUTORIAL_POOL_STRIDE, draw_steps.TUTORIAL_POOL_PADDING))
     st.plotly_chart(figures.map_grid_figure(steps.pool_maps, "pool"), key="draw_pool_maps", width="content")
     st.caption(digit_text.pool_maps_caption(steps, size))
     timer.lap("3. max-pool figure, text")
 
 
-def model_section(image: np.ndarray, models: list[models_store.SavedModel], timer: Timer) -> None:
+def model_section(image: np.ndarray, models: list[saved_models.SavedModel], timer: Timer) -> None:
     """Section 4, as the page's ``model_panel`` on the newest model: the chooser's labels, the (cached) reader, the
     reading (after the epoch slider, for a model with epoch snapshots), the answer, every layer."""
     [digit_text.model_label(model) for model in models]  # the chooser's options
@@ -170,7 +176,7 @@ def one_stroke(data_url: str, seed: int, timer: Timer) -> None:
     pixels = canvas_pixels(data_url)
     timer.lap("0. canvas PNG to RGBA")
     workspace = current_workspace()
-    models = models_store.list_models(workspace.models_dir, workspace.shared_dir)
+    models = saved_models.list_models(workspace.models_dir, workspace.shared_dir)
     timer.lap("0. list models")
     image = digit_section(pixels, timer)
     tutorial_sections(image, seed, timer)

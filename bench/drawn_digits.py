@@ -5,10 +5,10 @@
     python bench/drawn_digits.py --model models/x.keras --chromium 50    # also draw 50 with the mouse in Chromium
 
 Each test digit becomes strokes: scaled 10x onto the 280x280 canvas (MNIST's 28x28 is the canvas at a tenth), its
-ink thinned to a one-pixel skeleton (Zhang and Suen, ``cnnlib.strokes.centre_lines``, which also redraws training
+ink thinned to a one-pixel skeleton (Zhang and Suen, ``cnnlib.mnist.strokes.centre_lines``, which also redraws training
 digits at 4x), the skeleton traced into mouse paths. Fast mode paints the paths as the canvas does (white,
 ``--stroke`` pixels wide, round ends and joints, on black) and prepares the picture with the app's own
-``cnnlib.preprocess.prepare_digit``; Chromium mode drags the mouse along the same paths on the Draw page's canvas
+``cnnlib.mnist.preprocess.prepare_digit``; Chromium mode drags the mouse along the same paths on the Draw page's canvas
 (``canvas.upper-canvas``) and reads ``Prediction: D``. Both print the model's accuracy on the drawn digits beside its
 accuracy on the same digits' scans. Targets (issue 11): drawn >= 0.98, at most one point below scans.
 """
@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cnnlib.data import load_mnist  # noqa: E402
-from cnnlib.preprocess import prepare_digit  # noqa: E402
-from cnnlib.strokes import CANVAS_SIDE as CANVAS  # noqa: E402
-from cnnlib.strokes import PEN_WIDTH as STROKE  # noqa: E402
-from cnnlib.strokes import centre_lines  # noqa: E402
+from cnnlib.mnist.data import load_mnist  # noqa: E402
+from cnnlib.mnist.preprocess import prepare_digit  # noqa: E402
+from cnnlib.mnist.strokes import CANVAS_SIDE as CANVAS  # noqa: E402
+from cnnlib.mnist.strokes import PEN_WIDTH as STROKE  # noqa: E402
+from cnnlib.mnist.strokes import centre_lines  # noqa: E402
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # as tests/conftest.py waits
 MOUSE_STEP = 6  # canvas pixels between the mouse's points along a path
 NEIGHBOURS = [(-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1)]  # 4-neighbours first
@@ -216,7 +216,7 @@ def parse_arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_arguments()
-    from cnnlib.models_store import load_model
+    from cnnlib.store.saved import load_model
 
     data = load_mnist("offline")
     digits, labels = data.x_test[:args.count], data.y_test[:args.count]

@@ -1,4 +1,4 @@
-"""Why this answer? page speed: each cnnlib.explain computation on one digit, as the page calls it.
+"""Why this answer? page speed: each cnnlib.lessons.why.explain computation on one digit, as the page calls it.
 
 Before every call it runs ``keras.backend.clear_session()`` as Streamlit does after every script run: that empties
 TensorFlow's kernel cache, so every call pays for its kernels again (``--no-clear-session`` to skip). Digits are
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from cnnlib import explain  # noqa: E402
-from cnnlib.data import load_mnist  # noqa: E402
+from cnnlib.mnist.data import load_mnist  # noqa: E402
 
 TARGETS_MS = {"occlusion (patch 6, stride 2)": 200, "saliency": 60, "Grad-CAM": 60, "knockout ranking (conv2)": 200}
 
@@ -47,10 +47,10 @@ def computations(model) -> dict[str, Callable[[np.ndarray], object]]:
 def load(model_path: str | None):
     """The model to time, and a few words saying which it is."""
     if model_path:
-        from cnnlib.models_store import load_model
+        from cnnlib.store.saved import load_model
 
         return load_model(model_path), f"saved model {model_path}"
-    from cnnlib.model import build_model
+    from cnnlib.network.architecture import build_model
 
     return build_model(), "the tutorial's network, default sizes (32/64 filters, 256 units), untrained"
 

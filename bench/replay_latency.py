@@ -31,26 +31,28 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 import draw_latency as draw  # noqa: E402
-from cnnlib import features, models_store, replay  # noqa: E402
+from cnnlib.network import reader  # noqa: E402
+from cnnlib.store import saved as saved_models  # noqa: E402
+from cnnlib.network import replay  # noqa: E402
 from cnnlib.figures import digit as figures  # noqa: E402
-from cnnlib.snapshots import EpochSnapshots, load_snapshots, save_snapshots  # noqa: E402
+from cnnlib.network.snapshots import EpochSnapshots, load_snapshots, save_snapshots  # noqa: E402
 from cnnlib.text import t  # noqa: E402
 
 BUDGET_MS = 100.0
 
 
-def saved_replay(folder: str, epochs: int) -> tuple[replay.Replay, list[models_store.SavedModel]]:
+def saved_replay(folder: str, epochs: int) -> tuple[replay.Replay, list[saved_models.SavedModel]]:
     """The tutorial's network saved with ``epochs`` + 1 random snapshot states, read back as the page reads it."""
-    from cnnlib.model import build_model
+    from cnnlib.network.architecture import build_model
 
     model = build_model()
     rng = np.random.default_rng(0)
     states = [[rng.normal(0, 0.1, weight.shape).astype(np.float32) for weight in model.get_weights()]
               for _ in range(epochs + 1)]
-    saved = models_store.save_model(model, "replayed", {"epoch_test_accuracies": [0.1] * (epochs + 1)}, folder)
+    saved = saved_models.save_model(model, "replayed", {"epoch_test_accuracies": [0.1] * (epochs + 1)}, folder)
     save_snapshots(saved.path, EpochSnapshots(states, [0.1 + 0.08 * epoch for epoch in range(epochs + 1)]))
-    probe = features.ModelProbe(models_store.load_model(saved.path))
-    return replay.Replay.of(probe, load_snapshots(saved.path)), models_store.list_models(folder)
+    probe = reader.ModelProbe(saved_models.load_model(saved.path))
+    return replay.Replay.of(probe, load_snapshots(saved.path)), saved_models.list_models(folder)
 
 
 def one_move(pixels: np.ndarray, found: replay.Replay, models: list, epoch: int, timer: draw.Timer) -> None:

@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cnnlib.data import load_mnist  # noqa: E402
-from cnnlib.figures.training import cost_curve_figure  # noqa: E402
-from cnnlib.model import build_model, one_hot  # noqa: E402
+from cnnlib.mnist.data import load_mnist  # noqa: E402
+from cnnlib.training.figures import cost_curve_figure  # noqa: E402
+from cnnlib.network.architecture import build_model, one_hot  # noqa: E402
 from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Hyperparameters, TrainConfig  # noqa: E402
 from cnnlib.training.runs import RunRegistry  # noqa: E402
 from cnnlib.training.trainer import split_training_data  # noqa: E402

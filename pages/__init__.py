@@ -9,10 +9,10 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from cnnlib import text
-from cnnlib.data import MnistData, load_mnist
-from cnnlib.models_store import models_dir
+from cnnlib.mnist.data import MnistData, load_mnist
+from cnnlib.store.saved import models_dir
 from cnnlib.text import t
-from cnnlib.workspace import (SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace,
+from cnnlib.store.workspace import (SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace,
                               workspace_id_for_user)
 
 APP_NAVIGATION_KEY = "app_navigation_ran"  # set by app.py on every run
@@ -128,6 +128,6 @@ def _cached_mnist(source: str, npz_path: str | None) -> MnistData:
 
 
 def cached_mnist(source: str = "auto", npz_path: str | None = None) -> MnistData:
-    """MNIST from ``source`` (see ``cnnlib.data``), shared by every page and session; ValueError/OSError if it fails."""
+    """MNIST from ``source`` (see ``cnnlib.mnist.data``), shared by every page and session; ValueError/OSError if it fails."""
     with st.spinner(t("common.loading_mnist")):
         return _cached_mnist(source, npz_path or None)

@@ -4,10 +4,16 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnnlib import digit_text, features, preprocess
-from cnnlib.strokes import CANVAS_SIDE, PEN_WIDTH
-from cnnlib.figures import digit as figures
-from cnnlib.models_store import SavedModel, list_models, selected_model
+from cnnlib.lessons.draw import words as digit_text
+
+from cnnlib.network import reader
+
+from cnnlib.lessons.draw import steps as draw_steps
+
+from cnnlib.mnist import preprocess
+from cnnlib.mnist.strokes import CANVAS_SIDE, PEN_WIDTH
+from cnnlib.lessons.draw import figures
+from cnnlib.store.saved import SavedModel, list_models, selected_model
 from cnnlib.text import t
 from pages import cached_mnist, current_workspace, ensure_app_navigation
 from pages.parts.saved_models import model_upload, say
@@ -19,11 +25,11 @@ PADDINGS, KERNEL_SIZES = ["SAME", "VALID"], [1, 2, 3, 4, 5, 7]
 SOURCES, FILTER_SOURCES = ["draw", "sample", "upload"], ["random", "trained"]
 DEFAULTS = {"draw_source": "draw", "draw_stroke_width": PEN_WIDTH, "draw_sample_index": 0,
             "draw_filter_source": "random",
-            "draw_filter_count": features.TUTORIAL_FILTERS, "draw_kernel_size": features.TUTORIAL_KERNEL,
-            "draw_conv_stride": features.TUTORIAL_CONV_STRIDE, "draw_conv_padding": features.TUTORIAL_CONV_PADDING,
-            "draw_seed": 0, "draw_pool_size": features.TUTORIAL_POOL_SIZE,
-            "draw_pool_stride": features.TUTORIAL_POOL_STRIDE, "draw_pool_padding": features.TUTORIAL_POOL_PADDING}
-Probe = features.ModelProbe | ValueError | None  # the chosen model's reader, why it cannot be read, or no model
+            "draw_filter_count": draw_steps.TUTORIAL_FILTERS, "draw_kernel_size": draw_steps.TUTORIAL_KERNEL,
+            "draw_conv_stride": draw_steps.TUTORIAL_CONV_STRIDE, "draw_conv_padding": draw_steps.TUTORIAL_CONV_PADDING,
+            "draw_seed": 0, "draw_pool_size": draw_steps.TUTORIAL_POOL_SIZE,
+            "draw_pool_stride": draw_steps.TUTORIAL_POOL_STRIDE, "draw_pool_padding": draw_steps.TUTORIAL_POOL_PADDING}
+Probe = reader.ModelProbe | ValueError | None  # the chosen model's reader, why it cannot be read, or no model
 
 
 def init_state(models: list[SavedModel]) -> None:
@@ -78,10 +84,10 @@ def upload_input() -> preprocess.PreparedDigit | None:
     return prepared
 
 
-def conv_panel(image: np.ndarray, probe: Probe) -> features.TutorialSteps | None:
+def conv_panel(image: np.ndarray, probe: Probe) -> draw_steps.TutorialSteps | None:
     """Section 2.2's convolution: the filters and where they come from, the feature maps after swapaxes, the shapes."""
     st.header(t("draw.conv.header"))
-    trained = probe.first_layer_filters() if isinstance(probe, features.ModelProbe) else None
+    trained = probe.first_layer_filters() if isinstance(probe, reader.ModelProbe) else None
     if trained is not None:
         st.radio(t("draw.conv.weights"), FILTER_SOURCES, format_func=lambda name: t(f"draw.conv.{name}"),
                  key="draw_filter_source", horizontal=True)
@@ -99,10 +105,10 @@ def conv_panel(image: np.ndarray, probe: Probe) -> features.TutorialSteps | None
         st.caption(digit_text.trained_filters_text(filters.shape[3], trained.shape[3], st.session_state["draw_model"],
                                                    "x".join(map(str, trained.shape[:2]))))
     else:
-        filters = features.random_filters(count, kernel, seed)
+        filters = draw_steps.random_filters(count, kernel, seed)
         st.caption(digit_text.random_filters_text(kernel, count, seed))
     try:
-        steps = features.tutorial_conv(image, filters, stride, padding)
+        steps = draw_steps.tutorial_conv(image, filters, stride, padding)
     except ValueError as error:
         st.error(str(error))
         return None
@@ -114,7 +120,7 @@ def conv_panel(image: np.ndarray, probe: Probe) -> features.TutorialSteps | None
     return steps
 
 
-def pool_panel(steps: features.TutorialSteps) -> None:
+def pool_panel(steps: draw_steps.TutorialSteps) -> None:
     """Section 2.2's max-pool of the feature maps: smaller and blurrier, the strongest response in each window."""
     st.header(t("draw.pool.header"))
     columns = st.columns(3)

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from cnnlib.data import MnistData
+from cnnlib.mnist.data import MnistData
 from cnnlib.figures.grids import image_grid
-from cnnlib.figures.home import class_counts_figure
+from cnnlib.mnist.figures import class_counts_figure
 from cnnlib.text import t
 from pages import cached_mnist, ensure_app_navigation
 

@@ -9,8 +9,12 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from cnnlib import toy, toy_lesson, toy_text
-from cnnlib.figures.toy import conv_step_figure, maps_figure, pool_step_figure
+from cnnlib.lessons.toy import convolution as toy
+
+from cnnlib.lessons.toy import lesson as toy_lesson
+
+from cnnlib.lessons.toy import words as toy_text
+from cnnlib.lessons.toy.figures import conv_step_figure, maps_figure, pool_step_figure
 from cnnlib.text import t
 from pages import ensure_app_navigation
 

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from cnnlib.data import SOURCES
-from cnnlib.figures.training import confusion_figure, cost_curve_figure, misclassified_figure, runs_overlay_figure
+from cnnlib.mnist.data import SOURCES
+from cnnlib.training.figures import confusion_figure, cost_curve_figure, misclassified_figure, runs_overlay_figure
 from cnnlib.text import t
 from cnnlib.training import sentences, sources, widgets
 from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Preset, TrainConfig
 from cnnlib.training.progress import Progress, RunState, diagnose
 from cnnlib.training.runs import TrainingRun, latest_for, server_registry, submit_for
-from cnnlib.uploads import keep_npz
+from cnnlib.store.uploads import keep_npz
 from pages import cached_mnist, current_workspace, ensure_app_navigation
 from pages.parts.recipe import recipe_panel, use_preset
 from pages.parts.saved_models import act, receive, saved_models_panel, say

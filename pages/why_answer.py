@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnlib import explain, why_text
-from cnnlib.figures import why as figures
-from cnnlib.models_store import find_model, selected_model
+from cnnlib import explain
+
+from cnnlib.lessons.why import words as why_text
+from cnnlib.lessons.why import figures
+from cnnlib.store.saved import find_model, selected_model
 from cnnlib.text import t
 from pages import current_workspace, ensure_app_navigation
 from pages.parts.models import epoch_slider, explained_model

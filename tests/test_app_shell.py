@@ -5,7 +5,7 @@ from conftest import APP_PATH
 from streamlit.testing.v1 import AppTest
 
 from cnnlib.text import choose_language
-from cnnlib.workspace import is_workspace_id
+from cnnlib.store.workspace import is_workspace_id
 
 
 def opened(query: dict | None = None) -> AppTest:

@@ -5,8 +5,8 @@ import pytest
 from conftest import keyed_button, open_app_page, running_app, wait_until_idle
 from test_train_page import BATCH_POINTS_JS
 
-from cnnlib.models_store import list_models
-from cnnlib.workspace import workspace
+from cnnlib.store.saved import list_models
+from cnnlib.store.workspace import workspace
 
 RUN_TIMEOUT_MS = 180_000
 

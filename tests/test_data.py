@@ -5,8 +5,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from cnnlib import data
-from cnnlib.data import load_mnist, load_npz
+from cnnlib.mnist import data
+from cnnlib.mnist.data import load_mnist, load_npz
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,18 @@
 
 import numpy as np
 
-from cnnlib import digit_text, features
-from cnnlib.models_store import SavedModel
-from cnnlib.preprocess import prepare_digit
+from cnnlib.lessons.draw import words as digit_text
+
+from cnnlib.network import reader
+
+from cnnlib.lessons.draw import steps as draw_steps
+from cnnlib.store.saved import SavedModel
+from cnnlib.mnist.preprocess import prepare_digit
 
 
-def tutorial_steps() -> features.TutorialSteps:
+def tutorial_steps() -> draw_steps.TutorialSteps:
     """Section 2.2 with the tutorial's settings on a blank 28x28 digit: (1, 14, 14, 5), then (1, 7, 7, 5)."""
-    return features.tutorial_steps(np.zeros((28, 28), np.float32), features.random_filters())
+    return draw_steps.tutorial_steps(np.zeros((28, 28), np.float32), draw_steps.random_filters())
 
 
 def test_conv_and_pool_in_the_tutorial_words():
@@ -64,7 +68,7 @@ def test_sample_caption_points_at_the_tutorial_image_only_in_full_mnist():
 
 
 def test_each_layer_line_says_what_its_kind_does():
-    reading = features.ModelReading({"c": np.zeros((14, 14, 8)), "out": np.zeros(10)}, np.full(10, 0.1),
+    reading = reader.ModelReading({"c": np.zeros((14, 14, 8)), "out": np.zeros(10)}, np.full(10, 0.1),
                                     {"c": "conv", "out": "logits"})
     assert digit_text.layer_text(reading, "c") == ("**c** `(1, 14, 14, 8)`: 3x3 filters, plus bias, then ReLU "
                                                    "(negative sums become 0, white).")

@@ -7,27 +7,27 @@ import pytest
 from conftest import APP_PATH, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
 
-from cnnlib import models_store
+from cnnlib.store import saved as saved_models
 
 TINY_MODEL = "draw_test_tiny"
 SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]  # a "7" as fractions of the canvas
 
 
 @pytest.fixture(scope="module")
-def tiny_model(models_dir: Path) -> models_store.SavedModel:
+def tiny_model(models_dir: Path) -> saved_models.SavedModel:
     """A small network trained for one epoch on 600 offline digits (a few seconds), saved where the app looks."""
-    from cnnlib.data import load_mnist
-    from cnnlib.model import Hyperparameters, build_model, one_hot
+    from cnnlib.mnist.data import load_mnist
+    from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
 
     data = load_mnist("offline")
     model = build_model(Hyperparameters(epochs=1, conv1_filters=8, conv2_filters=8, dense_units=32))
     model.fit(data.x_train[:600, :, :, None] / 255.0, one_hot(data.y_train[:600]), epochs=1, batch_size=50, verbose=0)
-    return models_store.save_model(model, TINY_MODEL, {"test_accuracy": 0.5, "data_source": "offline"}, models_dir)
+    return saved_models.save_model(model, TINY_MODEL, {"test_accuracy": 0.5, "data_source": "offline"}, models_dir)
 
 
 def draw_page(models_folder: Path, monkeypatch) -> AppTest:
     """The app switched to the Draw page, reading models from ``models_folder``, with an MNIST sample as input."""
-    monkeypatch.setenv(models_store.MODELS_DIR_ENV, str(models_folder))
+    monkeypatch.setenv(saved_models.MODELS_DIR_ENV, str(models_folder))
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
     at.switch_page("pages/draw_digit.py").run()
     assert not at.exception
@@ -100,7 +100,7 @@ def test_drawn_pixels_go_through_with_the_recipe_pictures_made_only_when_opened(
 
     canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
     ImageDraw.Draw(canvas).line([(70, 56), (210, 56), (126, 238)], fill=(255, 255, 255, 255), width=18)
-    monkeypatch.setenv(models_store.MODELS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(saved_models.MODELS_DIR_ENV, str(tmp_path))
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
     at.switch_page("pages/draw_digit.py").run()
     at.session_state["draw_pixels"] = np.asarray(canvas)  # what the canvas's last stroke left
@@ -193,15 +193,18 @@ def plotted(figure) -> dict:
 
 def draw_figures() -> dict:
     """Every kind of figure the Draw page shows, for one random digit and a small trained-looking reading."""
-    from cnnlib import features
-    from cnnlib.figures import digit as figures
+    from cnnlib.network import layers as network_layers
+    from cnnlib.network import ops
+    from cnnlib.network import reader
+    from cnnlib.lessons.draw import steps as draw_steps
+    from cnnlib.lessons.draw import figures
 
     rng = np.random.default_rng(0)
     image = rng.random((28, 28), dtype=np.float32)
-    steps = features.tutorial_steps(image, features.random_filters())
-    reading = features.ModelReading({"conv1": rng.random((28, 28, 32), dtype=np.float32),
+    steps = draw_steps.tutorial_steps(image, draw_steps.random_filters())
+    reading = reader.ModelReading({"conv1": rng.random((28, 28, 32), dtype=np.float32),
                                      "dense1": rng.random(256, dtype=np.float32), "logits": rng.random(10)},
-                                    features.softmax(rng.random(10)), {"conv1": "conv", "dense1": "dense",
+                                    ops.softmax(rng.random(10)), {"conv1": "conv", "dense1": "dense",
                                                                        "logits": "logits"})
     return {"digit": figures.digit_figure(image, "draw"), "filters": figures.filter_grid_figure(steps.filters),
             "conv": figures.map_grid_figure(steps.conv_maps, "conv"),
@@ -219,7 +222,7 @@ def test_unvalidated_figures_are_what_plotly_validation_makes_of_them(name):
 
 
 def test_mosaic_tiles_maps_under_their_titles_with_their_numbers_for_hover():
-    from cnnlib.figures.digit import map_grid_figure
+    from cnnlib.lessons.draw.figures import map_grid_figure
 
     maps = np.arange(10 * 2 * 3, dtype=np.float32).reshape(10, 2, 3)  # 10 maps of 2x3, 8 to a row
     figure = map_grid_figure(maps, "conv")
@@ -236,7 +239,7 @@ def test_mosaic_tiles_maps_under_their_titles_with_their_numbers_for_hover():
 
 
 def test_filters_share_one_symmetric_scale_and_layers_pick_their_figure():
-    from cnnlib.figures import digit as figures
+    from cnnlib.lessons.draw import figures
 
     filters = np.zeros((3, 3, 1, 2), np.float32)
     filters[0, 0, 0, 1] = -4.0
@@ -253,13 +256,16 @@ def test_filters_share_one_symmetric_scale_and_layers_pick_their_figure():
 
 def features_reading_with(kinds: dict[str, str]):
     """A reading whose layers all hold 10 numbers, of the given kinds."""
-    from cnnlib import features
+    from cnnlib.network import layers as network_layers
+    from cnnlib.network import ops
+    from cnnlib.network import reader
+    from cnnlib.lessons.draw import steps as draw_steps
 
-    return features.ModelReading({name: np.zeros(10) for name in kinds}, np.full(10, 0.1), kinds)
+    return reader.ModelReading({name: np.zeros(10) for name in kinds}, np.full(10, 0.1), kinds)
 
 
 def test_step_pictures_are_square_dark_ink_on_white():
-    from cnnlib.figures.digit import step_picture
+    from cnnlib.lessons.draw.figures import step_picture
 
     bar = np.ones((4, 2), np.float32)  # white ink, 4 high and 2 wide
     picture = step_picture(bar, size=8)
@@ -294,12 +300,18 @@ def every_kind_model():
 def test_an_uploaded_model_of_each_layer_kind_is_kept_and_read(kind, tmp_path):
     from test_features import keras_layers_by_kind
 
-    from cnnlib import features
-    from cnnlib.model_exchange import accept_upload
+    from cnnlib.network import layers as network_layers
+
+    from cnnlib.network import ops
+
+    from cnnlib.network import reader
+
+    from cnnlib.lessons.draw import steps as draw_steps
+    from cnnlib.store.exchange import accept_upload
 
     model = keras_layers_by_kind()[kind]()
     kept = accept_upload(keras_bytes(model, tmp_path), f"{kind}.keras", tmp_path)
-    reading = features.ModelProbe(models_store.load_model(kept)).read(np.ones((28, 28), np.float32) / 2)
+    reading = reader.ModelProbe(saved_models.load_model(kept)).read(np.ones((28, 28), np.float32) / 2)
     assert reading.probabilities.shape == (10,) and reading.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
 
 
@@ -324,7 +336,7 @@ def test_a_model_uploaded_on_the_draw_page_is_chosen_and_read_layer_by_layer(tmp
 def test_refused_uploads_on_the_draw_page_are_one_sentence(tmp_path, monkeypatch):
     import keras
 
-    from cnnlib.model_exchange import MAX_MODEL_UPLOAD_BYTES
+    from cnnlib.store.exchange import MAX_MODEL_UPLOAD_BYTES
 
     at = draw_page(tmp_path / "models", monkeypatch)
     norm = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.LayerNormalization(name="ln"),
@@ -342,29 +354,35 @@ def test_refused_uploads_on_the_draw_page_are_one_sentence(tmp_path, monkeypatch
 def test_a_model_the_draw_page_cannot_follow_is_named_in_a_sentence(tmp_path, monkeypatch):
     import keras
 
-    from cnnlib import features
+    from cnnlib.network import layers as network_layers
+
+    from cnnlib.network import ops
+
+    from cnnlib.network import reader
+
+    from cnnlib.lessons.draw import steps as draw_steps
 
     dilated = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2,
                                                                                      name="wide"),
                                 keras.layers.Flatten(), keras.layers.Dense(10)])
     at = upload_model(draw_page(tmp_path / "models", monkeypatch), "dilated.keras", keras_bytes(dilated, tmp_path))
     assert not at.exception
-    with pytest.raises(features.UnreadableModel) as refused:
-        features.ModelProbe(dilated)
+    with pytest.raises(network_layers.UnreadableModel) as refused:
+        reader.ModelProbe(dilated)
     assert [error.value for error in at.error] == [str(refused.value)]
     assert "cannot read: wide (Conv2D). It reads Conv2D" in at.error[0].value
 
 
-def replayable_model(folder: Path) -> models_store.SavedModel:
+def replayable_model(folder: Path) -> saved_models.SavedModel:
     """The tutorial's network, small, saved with 4 states (epochs 0..3) of made-up weights and accuracies."""
-    from cnnlib.model import Hyperparameters, build_model
-    from cnnlib.snapshots import EpochSnapshots, save_snapshots
+    from cnnlib.network.architecture import Hyperparameters, build_model
+    from cnnlib.network.snapshots import EpochSnapshots, save_snapshots
 
     model = build_model(Hyperparameters(conv1_filters=4, conv2_filters=4, dense_units=8))
     rng = np.random.default_rng(0)
     states = [[rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()] for _ in range(3)]
     accuracies = [0.1, 0.5, 0.8, 0.9]
-    saved = models_store.save_model(model, "replayed", {"epoch_test_accuracies": accuracies}, folder)
+    saved = saved_models.save_model(model, "replayed", {"epoch_test_accuracies": accuracies}, folder)
     save_snapshots(saved.path, EpochSnapshots(states + [model.get_weights()], accuracies))
     return saved
 

@@ -1,4 +1,4 @@
-"""cnnlib.explain: exact answers on a hand-built network, the sanity checks of Adebayo et al. 2018 and Petsiuk et al.
+"""cnnlib.lessons.why.explain: exact answers on a hand-built network, the sanity checks of Adebayo et al. 2018 and Petsiuk et al.
 2018 on a briefly trained one, and the page's helpers (knockout ranking, filter editing, nudging)."""
 
 import numpy as np
@@ -191,7 +191,7 @@ def test_grad_cams_upsampling_matches_tensorflows_bilinear_resize():
 
 @pytest.fixture(scope="module")
 def mnist():
-    from cnnlib.data import load_mnist
+    from cnnlib.mnist.data import load_mnist
 
     return load_mnist("offline")
 
@@ -199,7 +199,7 @@ def mnist():
 @pytest.fixture(scope="module")
 def trained(mnist):
     """The tutorial's network with smaller layers, trained 2 epochs on the offline subset (about 4 s, ~0.93)."""
-    from cnnlib.model import Hyperparameters, build_model, one_hot
+    from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
 
     hp = Hyperparameters(conv1_filters=16, conv2_filters=32, dense_units=64, epochs=2, batch_size=50,
                          learning_rate=1e-3, lr_decay="none", seed=0)

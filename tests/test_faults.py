@@ -18,11 +18,11 @@ import pytest
 from conftest import APP_PATH
 from streamlit.testing.v1 import AppTest
 
-from cnnlib.data import MAX_NPZ_UPLOAD_BYTES
-from cnnlib.models_store import list_models, save_model
+from cnnlib.mnist.data import MAX_NPZ_UPLOAD_BYTES
+from cnnlib.store.saved import list_models, save_model
 from cnnlib.training import runs
 from cnnlib.training.runs import Launcher, RunRegistry, shutdown_all
-from cnnlib.workspace import new_workspace_id, workspace
+from cnnlib.store.workspace import new_workspace_id, workspace
 
 FAKE = (sys.executable, "tests/fake_trainer.py")
 WAIT_S = 60

@@ -5,7 +5,7 @@ import sys
 import types
 import weakref
 
-from cnnlib.heap import freeze_imported_objects
+from cnnlib.server.heap import freeze_imported_objects
 
 
 def test_objects_alive_at_a_freeze_are_skipped_and_a_freeze_waits_for_new_imports():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnlib.model import Hyperparameters, build_model
+from cnnlib.network.architecture import Hyperparameters, build_model
 from cnnlib.training.config import PRESETS, Preset
 
 EXPECTED_SHAPES = {  # NHWC, batch dimension left out: the tutorial's section 2.3 with its pool2 bug fixed
@@ -40,7 +40,7 @@ def test_keep_probability_becomes_dropout_rate():
 
 
 def test_the_cost_is_the_tutorials_cross_entropy_against_smoothed_one_hot_targets():
-    from cnnlib.model import one_hot
+    from cnnlib.network.architecture import one_hot
 
     logits = np.array([[2.0, 0.5, -1.0] + [0.0] * 7, [0.0] * 9 + [3.0]], np.float32)
     labels = np.array([0, 9])

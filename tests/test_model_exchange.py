@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from cnnlib.model import Hyperparameters, build_model
-from cnnlib.model_exchange import MAX_MODEL_UPLOAD_BYTES, accept_upload, download_bytes, safe_stem
-from cnnlib.model_files import UnsupportedModel
+from cnnlib.network.architecture import Hyperparameters, build_model
+from cnnlib.store.exchange import MAX_MODEL_UPLOAD_BYTES, accept_upload, download_bytes, safe_stem
+from cnnlib.store.checks import UnsupportedModel
 
 
 def keras_bytes(model, tmp_path) -> bytes:

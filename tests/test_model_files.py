@@ -6,8 +6,8 @@ import zipfile
 import keras
 import pytest
 
-from cnnlib.model import Hyperparameters, build_model
-from cnnlib.model_files import SUPPORTED_LAYERS, UnsupportedModel, check_architecture
+from cnnlib.network.architecture import Hyperparameters, build_model
+from cnnlib.store.checks import SUPPORTED_LAYERS, UnsupportedModel, check_architecture
 
 
 def saved(model, tmp_path, name="m"):

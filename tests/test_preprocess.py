@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnlib.data import load_mnist
-from cnnlib.preprocess import (CENTRE, DIGIT_BOX, MAX_UPLOAD_BYTES, canvas_to_mnist, centre_of_mass, prepare_digit,
+from cnnlib.mnist.data import load_mnist
+from cnnlib.mnist.preprocess import (CENTRE, DIGIT_BOX, MAX_UPLOAD_BYTES, canvas_to_mnist, centre_of_mass, prepare_digit,
                                uploaded_image_to_mnist)
 
 SEVEN = [(0, 0), (90, 0), (35, 140)]  # a "7" as a polyline, in canvas pixels from its top-left corner
@@ -117,7 +117,7 @@ def test_upload_errors_are_plain_sentences():
 
 
 def test_ink_is_counted_with_the_one_threshold_the_bounding_box_uses():
-    from cnnlib.preprocess import INK_THRESHOLD, ink_box, ink_pixels
+    from cnnlib.mnist.preprocess import INK_THRESHOLD, ink_box, ink_pixels
 
     image = np.zeros((28, 28), np.float32)
     image[3, 4:9] = [INK_THRESHOLD - 0.01, INK_THRESHOLD, 0.5, 1.0, 0.05]

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnlib.data import load_mnist
-from cnnlib.figures.recipes import digit_versions_figure
-from cnnlib.model import augmented_digits, build_model, learning_rate, training_model
-from cnnlib.snapshots import load_snapshots, snapshot_path
+from cnnlib.mnist.data import load_mnist
+from cnnlib.training.recipe_figures import digit_versions_figure
+from cnnlib.network.architecture import augmented_digits, build_model, learning_rate, training_model
+from cnnlib.network.snapshots import load_snapshots, snapshot_path
 from cnnlib.text import catalogue
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig
 from cnnlib.training.trainer import train
@@ -76,7 +76,7 @@ def augmented_run(tmp_path_factory):
 
 
 def test_the_saved_model_is_the_network_alone_and_predicts_as_trained(augmented_run):
-    from cnnlib.models_store import load_model
+    from cnnlib.store.saved import load_model
 
     model, summary = augmented_run
     saved = load_model(summary["model_path"])
@@ -114,7 +114,7 @@ def test_cli_preset_best_trains_with_augmentation_and_saves_the_network_alone(tm
 
     from conftest import ROOT
 
-    from cnnlib.models_store import load_model
+    from cnnlib.store.saved import load_model
 
     out = tmp_path / "best.keras"
     result = subprocess.run([sys.executable, "-m", "cnnlib.train", "--preset", "best", "--epochs", "1", "--train-limit",

@@ -3,11 +3,17 @@
 import numpy as np
 import pytest
 
-from cnnlib import explain, features, models_store
-from cnnlib.data import load_mnist
-from cnnlib.model import Hyperparameters, build_model, one_hot
-from cnnlib.replay import Replay, card_accuracies, keras_state
-from cnnlib.snapshots import load_snapshots, save_snapshots, snapshot_callback
+from cnnlib import explain
+
+from cnnlib.network import ops
+
+from cnnlib.network import reader
+
+from cnnlib.store import saved as saved_models
+from cnnlib.mnist.data import load_mnist
+from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
+from cnnlib.network.replay import Replay, card_accuracies, keras_state
+from cnnlib.network.snapshots import load_snapshots, save_snapshots, snapshot_callback
 from cnnlib.training.trainer import split_training_data
 
 
@@ -22,22 +28,22 @@ def three_epochs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     card = {"test_accuracy": callback.snapshots.test_accuracies[-1],
             "epoch_test_accuracies": callback.snapshots.test_accuracies}
-    saved = models_store.save_model(model, "three", card, folder)
+    saved = saved_models.save_model(model, "three", card, folder)
     save_snapshots(saved.path, callback.snapshots)
     return saved.path, arrays
 
 
 def test_a_three_epoch_run_replays_as_four_states_with_the_cards_accuracies(three_epochs):
     path, arrays = three_epochs
-    model = models_store.load_model(path)
-    replay = Replay.of(features.ModelProbe(model), load_snapshots(path))
+    model = saved_models.load_model(path)
+    replay = Replay.of(reader.ModelProbe(model), load_snapshots(path))
     assert replay.epochs == 3 and len(replay.probes) == 4
-    assert list(replay.test_accuracies) == card_accuracies(models_store.read_metadata(path))
+    assert list(replay.test_accuracies) == card_accuracies(saved_models.read_metadata(path))
     snapshots = load_snapshots(path)
     digits = arrays.x_test[:200]
     for epoch in range(4):  # each state reads digits as the network did then
         model_then = keras_state(model, snapshots.weights[epoch])
-        expected = features.softmax(np.asarray(model_then(digits[..., None], training=False)))
+        expected = ops.softmax(np.asarray(model_then(digits[..., None], training=False)))
         read = np.array([replay.read(epoch, digit).probabilities for digit in digits])
         np.testing.assert_allclose(read, expected, atol=1e-4, err_msg=f"epoch {epoch}")
     assert replay.probes[-1].model is model  # the last state is the saved model's own float32 weights
@@ -61,7 +67,7 @@ def test_a_flat_input_model_is_explained_through_a_reshape_with_an_epochs_weight
     wrapped = keras_state(model)
     assert tuple(wrapped.input_shape) == (None, 28, 28, 1)
     np.testing.assert_allclose(explain.probabilities(wrapped, image),
-                               features.softmax(np.asarray(model(image[None]))[0]), atol=1e-5)
+                               ops.softmax(np.asarray(model(image[None]))[0]), atol=1e-5)
     zeros = [np.zeros_like(weight) for weight in model.get_weights()]
     np.testing.assert_allclose(explain.probabilities(keras_state(model, zeros), image), np.full(10, 0.1), atol=1e-6)
     assert np.any(model.get_weights()[0])  # the cached model keeps its own weights

@@ -193,7 +193,7 @@ def test_only_the_newest_finished_runs_are_kept_per_learner_and_per_server(regis
 
 
 def test_messages_from_the_trainer_name_files_never_folders():
-    from cnnlib.files import without_folders
+    from cnnlib.store.files import without_folders
     from cnnlib.training.cli import failure_message
 
     assert failure_message(NotADirectoryError(20, "Not a directory", "/srv/models/a.keras")) == (

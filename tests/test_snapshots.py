@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from cnnlib.data import load_mnist
-from cnnlib.model import Hyperparameters, build_model, one_hot
-from cnnlib.snapshots import EpochSnapshots, load_snapshots, save_snapshots, snapshot_callback, snapshot_path
+from cnnlib.mnist.data import load_mnist
+from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
+from cnnlib.network.snapshots import EpochSnapshots, load_snapshots, save_snapshots, snapshot_callback, snapshot_path
 from cnnlib.training.trainer import split_training_data
 
 

@@ -1,11 +1,11 @@
-"""Digits redrawn as pen strokes (cnnlib.strokes): the thinning, the pen, and what training digits become."""
+"""Digits redrawn as pen strokes (cnnlib.mnist.strokes): the thinning, the pen, and what training digits become."""
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnlib.preprocess import centre_of_mass
-from cnnlib.strokes import PEN_WIDTH, centre_lines, painted, redrawn
+from cnnlib.mnist.preprocess import centre_of_mass
+from cnnlib.mnist.strokes import PEN_WIDTH, centre_lines, painted, redrawn
 
 
 def ring(side: int = 40, outer: int = 16, inner: int = 9) -> np.ndarray:

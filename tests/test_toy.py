@@ -1,11 +1,11 @@
-"""cnnlib.toy: the tutorial's worked numbers, TensorFlow's padding rule, bad input, and agreement with TensorFlow."""
+"""cnnlib.lessons.toy.convolution: the tutorial's worked numbers, TensorFlow's padding rule, bad input, and agreement with TensorFlow."""
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnnlib import toy
+from cnnlib.lessons.toy import convolution as toy
 
 TUTORIAL_CONV = [[[12, 120, -12], [16, 160, -16]], [[24, 240, -24], [28, 280, -28]]]  # (2, 2, 3)
 TUTORIAL_POOL = [[[28, 280, -12], [28, 280, -16]], [[28, 280, -24], [28, 280, -28]]]

@@ -1,10 +1,12 @@
-"""cnnlib.toy_lesson: the Toy convolution page's settings, the conv-then-pool it runs, TensorFlow's agreement and
+"""cnnlib.lessons.toy.lesson: the Toy convolution page's settings, the conv-then-pool it runs, TensorFlow's agreement and
 stepping through the steps, on the tutorial's numbers."""
 
 import numpy as np
 import pytest
 
-from cnnlib import toy, toy_lesson
+from cnnlib.lessons.toy import convolution as toy
+
+from cnnlib.lessons.toy import lesson as toy_lesson
 
 TUTORIAL = toy_lesson.tutorial_settings()
 

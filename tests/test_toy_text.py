@@ -1,11 +1,15 @@
-"""cnnlib.toy_text: the Toy convolution page's sentences on the tutorial's numbers, word for word."""
+"""cnnlib.lessons.toy.words: the Toy convolution page's sentences on the tutorial's numbers, word for word."""
 
 import math
 
 import numpy as np
 import pytest
 
-from cnnlib import toy, toy_lesson, toy_text
+from cnnlib.lessons.toy import convolution as toy
+
+from cnnlib.lessons.toy import lesson as toy_lesson
+
+from cnnlib.lessons.toy import words as toy_text
 
 
 @pytest.fixture

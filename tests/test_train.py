@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from cnnlib.data import load_mnist
+from cnnlib.mnist.data import load_mnist
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig
 from cnnlib.training.progress import Event, RunState
 from cnnlib.training.runs import RunRegistry
@@ -131,7 +131,7 @@ def test_evaluation_counts_every_test_digit(trained):
 
 
 def test_saved_model_reloads_and_predicts_the_same(trained):
-    from cnnlib.models_store import load_model, read_metadata
+    from cnnlib.store.saved import load_model, read_metadata
 
     model, summary, _ = trained
     images = split_training_data(load_mnist("offline"), 300).x_test[:20]

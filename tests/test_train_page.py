@@ -6,7 +6,7 @@ import pytest
 from conftest import APP_PATH, keyed_button, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
 
-from cnnlib.models_store import delete_model, list_models, save_model
+from cnnlib.store.saved import delete_model, list_models, save_model
 from cnnlib.training.config import PRESETS, Preset
 from cnnlib.training.runs import shutdown_all
 
@@ -76,7 +76,7 @@ def highlighted_presets(at) -> list[str]:
 
 
 def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
-    from cnnlib.model import Hyperparameters, build_model
+    from cnnlib.network.architecture import Hyperparameters, build_model
 
     save_model(build_model(Hyperparameters(conv1_filters=8, conv2_filters=16, dense_units=64)), "older", {}, tmp_path)
     at = train_page.run()

@@ -4,7 +4,7 @@ import time
 from dataclasses import replace
 
 from cnnlib import text
-from cnnlib.models_store import SavedModel, models_table
+from cnnlib.store.saved import SavedModel, models_table
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset
 from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace

@@ -8,9 +8,11 @@ import pytest
 from conftest import APP_PATH, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
 
-from cnnlib import models_store, why_text
-from cnnlib.explain import FilterEdit, Nudge, Occlusion, patch_starts
-from cnnlib.figures.why import occlusion_figure
+from cnnlib.store import saved as saved_models
+
+from cnnlib.lessons.why import words as why_text
+from cnnlib.lessons.why.explain import FilterEdit, Nudge, Occlusion, patch_starts
+from cnnlib.lessons.why.figures import occlusion_figure
 from cnnlib.text import catalogue, t
 
 PAGE = "pages/why_answer.py"
@@ -19,7 +21,7 @@ SMALL_MODEL = "why_test_small"
 
 @pytest.fixture(scope="module")
 def mnist():
-    from cnnlib.data import load_mnist
+    from cnnlib.mnist.data import load_mnist
 
     return load_mnist("offline")
 
@@ -27,7 +29,7 @@ def mnist():
 @pytest.fixture(scope="module")
 def small_model(mnist, tmp_path_factory):
     """The tutorial's network with smaller layers, trained 2 epochs on the offline subset (about 4 s, ~0.93)."""
-    from cnnlib.model import Hyperparameters, build_model, one_hot
+    from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
 
     model = build_model(Hyperparameters(conv1_filters=16, conv2_filters=32, dense_units=64, lr_decay="none"))
     model.fit(mnist.x_train[..., None] / np.float32(255), one_hot(mnist.y_train), epochs=2, batch_size=50, verbose=0)
@@ -36,7 +38,7 @@ def small_model(mnist, tmp_path_factory):
 
 def why_page(models_folder: Path, monkeypatch, digit: np.ndarray | None, chosen: str | None = None) -> AppTest:
     """The app switched to the Why page, reading models from ``models_folder``, with ``digit`` as the Draw page's."""
-    monkeypatch.setenv(models_store.MODELS_DIR_ENV, str(models_folder))
+    monkeypatch.setenv(saved_models.MODELS_DIR_ENV, str(models_folder))
     at = AppTest.from_file(APP_PATH, default_timeout=90)
     if digit is not None:
         at.session_state["digit_image"] = digit
@@ -72,8 +74,8 @@ def test_without_a_model_the_page_links_to_the_train_page(tmp_path, monkeypatch,
 
 
 def test_every_panel_explains_the_digit_with_the_chosen_model(tmp_path, monkeypatch, seven, small_model):
-    models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
-    models_store.save_model(small_model, "another", {}, tmp_path)  # newer: chosen unless draw_model names one
+    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    saved_models.save_model(small_model, "another", {}, tmp_path)  # newer: chosen unless draw_model names one
     at = why_page(tmp_path, monkeypatch, seven, chosen=SMALL_MODEL)
     assert f"**{SMALL_MODEL}**" in texts(at.markdown)
     headers = [header.value for header in at.header]
@@ -85,7 +87,7 @@ def test_every_panel_explains_the_digit_with_the_chosen_model(tmp_path, monkeypa
 
 
 def test_asking_why_not_another_digit_explains_that_digit(tmp_path, monkeypatch, seven, small_model):
-    models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     assert "reads your digit as **7**" in texts(at.markdown)
     at.segmented_control(key="why_target").set_value(3).run()
@@ -95,7 +97,7 @@ def test_asking_why_not_another_digit_explains_that_digit(tmp_path, monkeypatch,
 
 
 def test_switching_maps_off_and_changing_settings(tmp_path, monkeypatch, seven, small_model):
-    models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     at.multiselect(key="why_channels_conv1").set_value([0, 1, 2]).run()
     assert "With these maps of conv1 set to 0" in texts(at.caption)
@@ -113,7 +115,7 @@ def test_switching_maps_off_and_changing_settings(tmp_path, monkeypatch, seven, 
 
 
 def test_the_nudge_says_when_the_budget_is_too_small(tmp_path, monkeypatch, seven, small_model):
-    models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     at.segmented_control(key="why_nudge_target").set_value(2)
     at.slider(key="why_epsilon").set_value(0.0).run()
@@ -126,7 +128,7 @@ def test_a_model_without_convolutions_is_explained_where_it_can_be(tmp_path, mon
     import keras
 
     dense = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
-    models_store.save_model(dense, "dense_only", {}, tmp_path)
+    saved_models.save_model(dense, "dense_only", {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     infos = texts(at.info)
     for key in ("why.error.no_conv", "why.error.no_conv_knockout", "why.error.no_filters"):
@@ -142,7 +144,7 @@ def test_a_damaged_model_file_is_a_sentence(tmp_path, monkeypatch, seven):
 
 def test_the_page_speaks_korean(tmp_path, monkeypatch, seven, small_model):
     monkeypatch.setenv("CNN_EXPLORER_LANG", "ko")
-    models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     korean = catalogue("ko")
     assert at.title[0].value == korean["why.title"]
@@ -192,7 +194,7 @@ def test_a_nudge_ends_in_one_of_three_sentences():
 @pytest.mark.browser
 def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small_model):
     """Draw a 7 on the Draw page, open Why this answer? from the sidebar: every panel shows for that digit."""
-    models_store.save_model(small_model, SMALL_MODEL, {}, models_dir)
+    saved_models.save_model(small_model, SMALL_MODEL, {}, models_dir)
     open_app_page(page, app_url, "draw_digit")
     canvas = page.locator("canvas.upper-canvas").first
     box = canvas.bounding_box()
@@ -213,9 +215,9 @@ def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small
 
 
 def test_the_epoch_slider_explains_the_network_as_it_was(tmp_path, monkeypatch, seven, small_model):
-    from cnnlib.snapshots import EpochSnapshots, save_snapshots
+    from cnnlib.network.snapshots import EpochSnapshots, save_snapshots
 
-    saved = models_store.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    saved = saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
     zeros = [np.zeros_like(weight) for weight in small_model.get_weights()]
     save_snapshots(saved.path, EpochSnapshots([zeros, small_model.get_weights()], [0.1, 0.9]))
     at = why_page(tmp_path, monkeypatch, seven)

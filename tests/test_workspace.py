@@ -2,7 +2,7 @@
 
 import pytest
 
-from cnnlib.workspace import (ID_LENGTH, SINGLE, Quota, QuotaFull, check_room, is_workspace_id, new_workspace_id,
+from cnnlib.store.workspace import (ID_LENGTH, SINGLE, Quota, QuotaFull, check_room, is_workspace_id, new_workspace_id,
                               usage, workspace, workspace_id_for_user)
 
 

@@ -25,9 +25,9 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from cnnlib.data import SOURCES
-from cnnlib.files import without_folders
-from cnnlib.models_store import MODEL_SUFFIX, check_name
+from cnnlib.mnist.data import SOURCES
+from cnnlib.store.files import without_folders
+from cnnlib.store.saved import MODEL_SUFFIX, check_name
 from cnnlib.text import t
 from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, option_name,
                                     option_type, specs)

@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from cnnlib.models_store import MODEL_SUFFIX, models_dir
+from cnnlib.store.saved import MODEL_SUFFIX, models_dir
 
 SPEC = "spec"  # the metadata entry of a Hyperparameters field that holds its Spec
 TEXT_PREFIX = "train.hyperparameter"  # catalogue table of the hyperparameters' labels, help and options
@@ -115,7 +115,7 @@ class Hyperparameters:
                                           offered=(0.9, 0.99, 0.999))
     augment: bool = recipe_hyperparameter(False, "augment", Widget.SWITCH, tutorial=False)
     drawn_share: float = recipe_hyperparameter(0.5, "drawn_share", Widget.SLIDER, tutorial=0.0, low=0, high=1,
-                                               page_range=(0.0, 1.0, 0.1))  # digits shown redrawn (cnnlib.strokes)
+                                               page_range=(0.0, 1.0, 0.1))  # digits shown redrawn (cnnlib.mnist.strokes)
     label_smoothing: float = recipe_hyperparameter(0.1, "label_smoothing", Widget.OPTIONS, tutorial=0.0, low=0,
                                                    high=0.5, offered=(0.0, 0.05, 0.1, 0.2))
 
@@ -168,7 +168,7 @@ class TrainConfig:
     npz_path: str | None = None
     train_limit: int | None = None  # the first N training digits (validation included); None: all
     model_name: str | None = None  # None: a name from the recipe and the time
-    models_directory: str | None = None  # None: cnnlib.models_store.models_dir()
+    models_directory: str | None = None  # None: cnnlib.store.saved.models_dir()
 
     def to_args(self) -> list[str]:
         """The command-line arguments that reproduce this config."""

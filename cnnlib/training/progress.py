@@ -57,7 +57,7 @@ class Phase(StrEnum):
 
     WAITING = "waiting"
     STARTING = "starting"  # importing TensorFlow, loading the digits
-    REDRAWING = "redrawing"  # redrawing training digits as pen strokes (cnnlib.strokes)
+    REDRAWING = "redrawing"  # redrawing training digits as pen strokes (cnnlib.mnist.strokes)
     TRAINING = "training"
     EVALUATING = "evaluating"
     SAVING = "saving"

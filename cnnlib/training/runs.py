@@ -40,12 +40,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from cnnlib.files import without_folders
-from cnnlib.models_store import MODELS_DIR_ENV, models_dir
+from cnnlib.store.files import without_folders
+from cnnlib.store.saved import MODELS_DIR_ENV, models_dir
 from cnnlib.text import t
 from cnnlib.training.config import TrainConfig
 from cnnlib.training.progress import Ending, Event, Phase, Progress, RunState, apply_event
-from cnnlib.workspace import Workspace
+from cnnlib.store.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MAX_TRAININGS_ENV, TRAINER_READY_ENV = "CNN_EXPLORER_MAX_TRAININGS", "CNN_EXPLORER_TRAINER_READY"

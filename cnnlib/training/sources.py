@@ -4,7 +4,7 @@
                      the files of CNN_EXPLORER_DATA_DIR, and the learner's own upload
     offered_path("mnist-fashion.npz")   the server path the trainer reads (never shown to the learner)
 
-A learner's own file comes in through ``cnnlib.uploads.keep_npz``.
+A learner's own file comes in through ``cnnlib.store.uploads.keep_npz``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cnnlib.data import NPZ_ENV, data_dir_files, data_dir_path
+from cnnlib.mnist.data import NPZ_ENV, data_dir_files, data_dir_path
 from cnnlib.text import t
 
 SERVER_FILE, UPLOAD = "server", "upload"  # never the name of an offered file: those end in .npz

@@ -4,9 +4,9 @@
 
 ``train`` emits the events listed in ``cnnlib.training.progress`` (plain dicts of numbers and names) and returns the
 trained model with a summary (test accuracy, epochs, seconds, images/s, data source, model path). Beside the model it
-saves the weights and test accuracy after every epoch (``cnnlib.snapshots``); the JSON card lists those accuracies.
-With augmentation on, ``fit`` trains the network inside ``cnnlib.model.training_model``; the network alone is saved.
-With ``drawn_share`` above 0, the training digits are first redrawn as pen strokes (``cnnlib.strokes``, about 0.5 ms a
+saves the weights and test accuracy after every epoch (``cnnlib.network.snapshots``); the JSON card lists those accuracies.
+With augmentation on, ``fit`` trains the network inside ``cnnlib.network.architecture.training_model``; the network alone is saved.
+With ``drawn_share`` above 0, the training digits are first redrawn as pen strokes (``cnnlib.mnist.strokes``, about 0.5 ms a
 digit) and ``training_batches`` shows each digit redrawn with that chance, afresh every epoch.
 
 A trainer kept ready (``python -m cnnlib.train --serve``) calls ``prepare`` before its run is asked for: it loads the
@@ -33,11 +33,11 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from cnnlib.data import MnistData, load_mnist
-from cnnlib.model import build_model, one_hot, training_model
-from cnnlib.models_store import SavedModel, save_model
-from cnnlib.snapshots import TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
-from cnnlib.strokes import redrawn
+from cnnlib.mnist.data import MnistData, load_mnist
+from cnnlib.network.architecture import build_model, one_hot, training_model
+from cnnlib.store.saved import SavedModel, save_model
+from cnnlib.network.snapshots import TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
+from cnnlib.mnist.strokes import redrawn
 from cnnlib.training.config import Hyperparameters, TrainConfig
 from cnnlib.training.progress import Event
 

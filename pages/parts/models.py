@@ -9,10 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnlib import features, replay
-from cnnlib.figures import digit as figures
-from cnnlib.models_store import SavedModel, load_model
-from cnnlib.snapshots import load_snapshots
+from cnnlib.network import reader
+
+from cnnlib.network import replay
+from cnnlib.lessons.draw import figures
+from cnnlib.store.saved import SavedModel, load_model
+from cnnlib.network.snapshots import load_snapshots
 from cnnlib.text import current_language, t
 
 
@@ -26,11 +28,11 @@ def _cached_model(path: str, modified: float, language: str):
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _model_probe(path: str, modified: float, language: str) -> features.ModelProbe | ValueError:
+def _model_probe(path: str, modified: float, language: str) -> reader.ModelProbe | ValueError:
     """A saved model's all-layers reader, or why it cannot be read, once per file version."""
     model = _cached_model(path, modified, language)
     try:
-        return model if isinstance(model, ValueError) else features.ModelProbe(model)
+        return model if isinstance(model, ValueError) else reader.ModelProbe(model)
     except ValueError as error:
         return error
 
@@ -49,7 +51,7 @@ def _model_replay(path: str, modified: float, language: str) -> replay.Replay | 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _explained_model(path: str, modified: float, epoch: int | None, language: str):
-    """The model as ``cnnlib.explain`` reads it, after ``epoch`` (None or the last: as saved), or why it cannot."""
+    """The model as ``cnnlib.lessons.why.explain`` reads it, after ``epoch`` (None or the last: as saved), or why it cannot."""
     model = _cached_model(path, modified, language)
     snapshots = load_snapshots(Path(path)) if epoch is not None else None
     weights = snapshots.weights[epoch] if snapshots is not None and epoch < snapshots.epochs else None
@@ -59,7 +61,7 @@ def _explained_model(path: str, modified: float, epoch: int | None, language: st
         return error
 
 
-def model_probe(path: str, modified: float) -> features.ModelProbe | ValueError:
+def model_probe(path: str, modified: float) -> reader.ModelProbe | ValueError:
     """A saved model's all-layers reader, or why it cannot be read (in the learner's language)."""
     return _model_probe(path, modified, current_language())
 
@@ -70,7 +72,7 @@ def model_replay(path: str, modified: float) -> replay.Replay | ValueError | Non
 
 
 def explained_model(path: str, modified: float, epoch: int | None):
-    """The model as ``cnnlib.explain`` reads it after ``epoch``, or why it cannot be (in the learner's language)."""
+    """The model as ``cnnlib.lessons.why.explain`` reads it after ``epoch``, or why it cannot be (in the learner's language)."""
     return _explained_model(path, modified, epoch, current_language())
 
 
@@ -90,7 +92,7 @@ def epoch_slider(key: str, chosen: SavedModel, where=st) -> tuple[int, replay.Re
     return epoch, found
 
 
-def replayed_reading(key: str, chosen: SavedModel, probe: features.ModelProbe, image) -> features.ModelReading:
+def replayed_reading(key: str, chosen: SavedModel, probe: reader.ModelProbe, image) -> reader.ModelReading:
     """The epoch slider (when ``chosen`` can be replayed), conv1's filters as they formed up to that epoch, and the
     network's reading of ``image`` then; without a replay, the saved network's reading."""
     replayed = epoch_slider(key, chosen)

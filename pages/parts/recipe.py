@@ -4,7 +4,7 @@ recipe does to the training digits (redrawn as pen strokes, augmented)."""
 import numpy as np
 import streamlit as st
 
-from cnnlib.figures.recipes import augmented_figure, redrawn_figure
+from cnnlib.training.recipe_figures import augmented_figure, redrawn_figure
 from cnnlib.text import t
 from cnnlib.training import sentences, widgets
 from cnnlib.training.config import PRESETS, Preset, specs

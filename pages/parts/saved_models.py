@@ -5,12 +5,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from cnnlib import uploads
-from cnnlib.model_exchange import download_bytes
-from cnnlib.models_store import (SavedModel, delete_model, list_models, models_table, oldest_model, select_model,
+from cnnlib.store import uploads
+from cnnlib.store.exchange import download_bytes
+from cnnlib.store.saved import (SavedModel, delete_model, list_models, models_table, oldest_model, select_model,
                                  selected_model)
 from cnnlib.text import t
-from cnnlib.workspace import QuotaFull
+from cnnlib.store.workspace import QuotaFull
 from pages import current_workspace
 
 
@@ -26,7 +26,7 @@ def act(notice: str, action: Callable, *args) -> None:
 
 
 def receive(notice: str, upload_key: str, keep: Callable, target_key: str) -> None:
-    """An uploader's callback: ``keep(upload, workspace)`` (see ``cnnlib.uploads``) puts what it kept in
+    """An uploader's callback: ``keep(upload, workspace)`` (see ``cnnlib.store.uploads``) puts what it kept in
     ``target_key``; a refused file leaves None there and its sentence under ``notice``."""
     st.session_state[target_key] = None
     act(notice, lambda: st.session_state.update({target_key: keep(st.session_state[upload_key], current_workspace())}))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from cnnlib.blas import one_thread
+from cnnlib.server.blas import one_thread
 from cnnlib.text import t
 
 MNIST_SIZE = 28

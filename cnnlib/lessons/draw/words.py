@@ -13,9 +13,10 @@ from datetime import datetime
 
 import numpy as np
 
-from cnnlib.features import ModelReading, TutorialSteps, shape_text
-from cnnlib.models_store import SavedModel
-from cnnlib.preprocess import PreparedDigit, centre_of_mass, ink_pixels
+from cnnlib.lessons.draw.steps import TutorialSteps, shape_text
+from cnnlib.network.reader import ModelReading
+from cnnlib.store.saved import SavedModel
+from cnnlib.mnist.preprocess import PreparedDigit, centre_of_mass, ink_pixels
 from cnnlib.text import t
 
 FULL_MNIST_TRAIN = 60_000  # full MNIST's training digits: the tutorial's indices apply only to it

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnnlib.text import t
-from cnnlib.toy import Trace, format_number
+from cnnlib.lessons.toy.convolution import Trace, format_number
 
 
 COLORSCALE = "RdBu"  # blue positive, red negative, white 0: signs matter in this lesson
@@ -174,7 +174,7 @@ def pool_step_figure(trace: Trace, step_index: int) -> go.Figure:
 
 def maps_figure(tensor: np.ndarray, titles: Sequence[str]) -> go.Figure:
     """Every channel of a ``(1, H, W, C)`` tensor as its own numbered grid, side by side, channel c titled
-    ``titles[c]`` (e.g. ``cnnlib.toy_text.map_titles``)."""
+    ``titles[c]`` (e.g. ``cnnlib.lessons.toy.words.map_titles``)."""
     _, height, width, channels = tensor.shape
     figure = make_subplots(rows=1, cols=channels, subplot_titles=list(titles), horizontal_spacing=0.3 / channels)
     for c in range(channels):

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnlib.figures.grids import image_grid
-from cnnlib.model import augmented_digits
-from cnnlib.strokes import redrawn
+from cnnlib.network.architecture import augmented_digits
+from cnnlib.mnist.strokes import redrawn
 
 
 def digit_versions_figure(digits: np.ndarray, versions: np.ndarray) -> go.Figure:
@@ -17,7 +17,7 @@ def digit_versions_figure(digits: np.ndarray, versions: np.ndarray) -> go.Figure
 
 
 def redrawn_figure(digits: np.ndarray) -> go.Figure:
-    """Digits ``(N, 28, 28)`` in 0..1 above the same digits redrawn as pen strokes (``cnnlib.strokes``)."""
+    """Digits ``(N, 28, 28)`` in 0..1 above the same digits redrawn as pen strokes (``cnnlib.mnist.strokes``)."""
     return digit_versions_figure(digits, redrawn(digits[..., np.newaxis])[np.newaxis, ..., 0])
 
 

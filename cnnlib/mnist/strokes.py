@@ -1,5 +1,5 @@
 """MNIST digits redrawn as a learner draws them: each digit's ink thinned to its centre line, painted again with the
-Draw page's round pen, and made 28x28 by the app's own MNIST recipe (``cnnlib.preprocess``).
+Draw page's round pen, and made 28x28 by the app's own MNIST recipe (``cnnlib.mnist.preprocess``).
 
     redrawn(x_train)        (N, 28, 28, 1) float32 0..1 -> the same digits as pen strokes, same shape and range
     centre_lines(ink)       (N, H, W) bool -> one-pixel lines (Zhang and Suen's thinning, 1984)
@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
-from cnnlib.preprocess import DIGIT_BOX, MNIST_SIZE, centre_by_mass, fit_to_box, ink_box
+from cnnlib.mnist.preprocess import DIGIT_BOX, MNIST_SIZE, centre_by_mass, fit_to_box, ink_box
 
 CANVAS_SIDE = 280  # the Draw page's canvas: MNIST's 28x28 at ten times the size
 PEN_WIDTH = 18  # the canvas's default stroke width, in canvas pixels

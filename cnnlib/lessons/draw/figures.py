@@ -15,9 +15,9 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from cnnlib.features import ModelReading
+from cnnlib.network.reader import ModelReading
 from cnnlib.figures.grids import GAP_PX, GRID_BACKGROUND, TITLE_PX
-from cnnlib.preprocess import PreparedDigit
+from cnnlib.mnist.preprocess import PreparedDigit
 from cnnlib.text import t
 
 # Spelled out as plotly's validation would: plotly.js's own "Greys" runs the other way, and it has no "RdBu_r".

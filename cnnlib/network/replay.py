@@ -1,13 +1,13 @@
 """Epoch replay: a saved network as it was after each epoch of its training (epoch 0: as initialised).
 
-The trainer keeps every epoch's weights beside the model (``cnnlib.snapshots``); a replay turns them into one
-numpy reader per epoch (``cnnlib.features.ModelProbe``), so moving between epochs costs a reading, not a load::
+The trainer keeps every epoch's weights beside the model (``cnnlib.network.snapshots``); a replay turns them into one
+numpy reader per epoch (``cnnlib.network.reader.ModelProbe``), so moving between epochs costs a reading, not a load::
 
     replay = Replay.of(ModelProbe(model), load_snapshots(path))   # None snapshots: no replay (an older model)
     replay.read(2, image)              ModelReading of the network after epoch 2
     replay.test_accuracies[2]          its test accuracy, as the model's JSON card lists it
     replay.filter_history()            (epochs + 1, F, kh, kw): conv1's filters as they formed
-    keras_state(model, weights)        a Keras copy with an epoch's weights and a (28, 28, 1) input (cnnlib.explain)
+    keras_state(model, weights)        a Keras copy with an epoch's weights and a (28, 28, 1) input (cnnlib.lessons.why.explain)
 
 The last state is the saved model itself (its float32 weights), not its float16 snapshot.
 """
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlib.features import ModelProbe, ModelReading, chain_layers
-from cnnlib.snapshots import EpochSnapshots
+from cnnlib.network.reader import ModelProbe, ModelReading, chain_layers
+from cnnlib.network.snapshots import EpochSnapshots
 
 FILTERS_SHOWN = 8  # conv1 filters per epoch in the replay's small multiples
 
@@ -64,7 +64,7 @@ def card_accuracies(metadata: dict) -> list[float] | None:
 
 
 def keras_state(model, weights: list[np.ndarray] | None = None):
-    """``model`` as ``cnnlib.explain`` reads it: a (28, 28, 1) input and, when given, an earlier epoch's ``weights``
+    """``model`` as ``cnnlib.lessons.why.explain`` reads it: a (28, 28, 1) input and, when given, an earlier epoch's ``weights``
     (a copy: the cached model keeps its own). UnreadableModel when the network is not one chain of layers."""
     import keras
 

@@ -9,8 +9,8 @@ Worked example (the tutorial's): the first conv step of 1..9 with the ones filte
 from __future__ import annotations
 
 from cnnlib.text import t
-from cnnlib.toy import ConvStep, PoolStep, Step, Trace, format_number
-from cnnlib.toy_lesson import Agreement, Lesson
+from cnnlib.lessons.toy.convolution import ConvStep, PoolStep, Step, Trace, format_number
+from cnnlib.lessons.toy.lesson import Agreement, Lesson
 
 
 def conv_step_text(trace: Trace, step: ConvStep) -> str:

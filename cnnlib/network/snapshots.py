@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlib.files import write_atomically
+from cnnlib.store.files import write_atomically
 
 SUFFIX = ".epochs.npz"
 KEY = re.compile(r"e(\d+)_w(\d+)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.explain import FilterEdit, Nudge
+from cnnlib.lessons.why.explain import FilterEdit, Nudge
 from cnnlib.text import t
 
 

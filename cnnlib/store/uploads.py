@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from cnnlib.data import npz_from_upload, save_upload
-from cnnlib.model_exchange import accept_upload
-from cnnlib.workspace import Workspace
+from cnnlib.mnist.data import npz_from_upload, save_upload
+from cnnlib.store.exchange import accept_upload
+from cnnlib.store.workspace import Workspace
 
 
 class Upload(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnlib.explain import KnockoutRanking, Nudge, Occlusion
+from cnnlib.lessons.why.explain import KnockoutRanking, Nudge, Occlusion
 from cnnlib.figures.grids import image_grid
 from cnnlib.text import t
 

@@ -1,6 +1,6 @@
 """Models that cross the browser: a learner's own ``.keras`` file coming in, a saved model going home.
 
-Coming in, a file is checked before Keras reads it (``cnnlib.model_files``), loaded with ``safe_mode=True`` and
+Coming in, a file is checked before Keras reads it (``cnnlib.store.checks``), loaded with ``safe_mode=True`` and
 ``compile=False``, and kept only when it reads 28x28 grey digits and answers with 10 numbers. Going home, a model
 travels as a zip of its ``.keras`` file and its JSON card, ready for ``keras.saving.load_model``.
 """
@@ -15,8 +15,8 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cnnlib.files import write_atomically
-from cnnlib.model_files import UnsupportedModel, check_architecture
+from cnnlib.store.files import write_atomically
+from cnnlib.store.checks import UnsupportedModel, check_architecture
 from cnnlib.text import t
 
 MAX_MODEL_UPLOAD_BYTES = 50 * 2**20

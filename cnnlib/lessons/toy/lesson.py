@@ -1,6 +1,6 @@
 """The Toy convolution page's lesson without its widgets: the settings a learner changes (the tutorial's values and
 their limits), the conv then max-pool they ask for, stepping and playing through the steps, and whether TensorFlow
-agrees. The maths itself is ``cnnlib.toy``; the page keeps only what Streamlit must do.
+agrees. The maths itself is ``cnnlib.lessons.toy.convolution``; the page keeps only what Streamlit must do.
 
 Worked example: ``lesson_for(toy.TUTORIAL_IMAGE, toy.TUTORIAL_FILTERS, tutorial_settings())`` runs the conv
 (12, 16, 24, 28 in the first map) and the 2x2 SAME max-pool, and ``is_tutorial_pool`` recognises the result.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from cnnlib import toy
+from cnnlib.lessons.toy import convolution as toy
 
 SETTING_LIMITS = {  # the largest value of each number the learner sets; the smallest is 1
     "image_height": 9, "image_width": 9, "image_channels": 3, "filter_height": 4, "filter_width": 4,

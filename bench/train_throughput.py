@@ -85,7 +85,7 @@ def plain_fit(config: TrainConfig) -> tuple[list[float], int]:
     hp = config.hp
     model = build_model(hp, steps_per_epoch=-(-len(arrays.x_train) // hp.batch_size))
     model.fit(arrays.x_train, one_hot(arrays.y_train), batch_size=hp.batch_size, epochs=hp.epochs,
-              validation_data=(arrays.x_val, arrays.y_val), shuffle=True, verbose=0, callbacks=[EpochClock()])
+              validation_data=(arrays.x_val, one_hot(arrays.y_val)), shuffle=True, verbose=0, callbacks=[EpochClock()])
     return epoch_ends, len(arrays.x_train)
 
 

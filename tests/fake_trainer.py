@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnnlib.training.runs import JsonLinesEmitter, stop_on_request  # noqa: E402
+from cnnlib.training.protocol import JsonLinesEmitter, stop_on_request  # noqa: E402
 
 SCRIPT = {"start_s": 0.0, "batches": 5, "batch_s": 0.05, "pause_s": 0.0, "eval_s": 0.0, "save_s": 0.0,
           **json.loads(os.environ.get("FAKE_TRAINER", "{}"))}

@@ -6,19 +6,22 @@ second or two; the real trainer's own Stop and queue are covered in tests/test_t
 
 import json
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 import threading
 import time
 
 import pytest
 
-from cnnlib.training import runs
+from cnnlib.training import runs, training_run
 from cnnlib.training.config import TrainConfig
 from cnnlib.training.progress import Ending, Phase, RunState
-from cnnlib.training.runs import Launcher, RunBusy, RunRegistry
+from cnnlib.training.runs import Launcher, RunBusy, RunRegistry, TrainingRun
 from cnnlib.training.sentences import ending_text, run_outcome
 
 FAKE = (sys.executable, "tests/fake_trainer.py")
 WAIT_S = 30
+PROMPT_S = 1.0  # what the registry's lock may take to answer while a trainer starts or ends elsewhere
 
 
 @pytest.fixture
@@ -73,7 +76,7 @@ def test_stop_while_training_answers_after_the_batch_and_saves(registry, monkeyp
 
 @pytest.mark.parametrize("phase", [Phase.EVALUATING, Phase.SAVING])
 def test_stop_while_evaluating_or_saving_lets_it_finish(registry, monkeypatch, tmp_path, phase):
-    monkeypatch.setattr(runs, "STOP_ANSWER_TIMEOUT_S", 0.3)  # far shorter than evaluating and saving take here
+    monkeypatch.setattr(training_run, "STOP_ANSWER_TIMEOUT_S", 0.3)  # far shorter than evaluating and saving take here
     script(monkeypatch, eval_s=1.5, save_s=1.5)
     run = registry.submit(TrainConfig(model_name="m"), "learner")
     wait_for(run, lambda progress: progress.phase == phase)
@@ -92,7 +95,7 @@ def test_stop_after_the_last_batch_lets_evaluation_and_saving_finish(registry, m
 
 
 def test_a_trainer_that_ignores_stop_is_ended_and_says_so(registry, monkeypatch):
-    monkeypatch.setattr(runs, "STOP_ANSWER_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(training_run, "STOP_ANSWER_TIMEOUT_S", 0.5)
     script(monkeypatch, batches=1000, ignore_stop=True)
     run = registry.submit(TrainConfig(), "learner")
     wait_for(run, lambda progress: progress.batches_done >= 1)
@@ -200,3 +203,114 @@ def test_messages_from_the_trainer_name_files_never_folders():
         "NotADirectoryError: Not a directory")
     assert failure_message(ValueError("cannot read /srv/data/mnist.npz\nmore")) == "ValueError: cannot read mnist.npz"
     assert without_folders("--npz /tmp/x/missing.npz: no such file") == "--npz missing.npz: no such file"
+
+
+def promptly(call):
+    """``call()``'s result, asserting it came within ``PROMPT_S`` (from a thread, so a stuck lock fails, not hangs)."""
+    result, started = [], time.monotonic()
+    caller = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    caller.start()
+    caller.join(PROMPT_S)
+    assert result, f"no answer within {PROMPT_S} s: the registry's lock is held"
+    return result[0], time.monotonic() - started
+
+
+class EndsSlowly:
+    """A stale trainer kept ready (started in another environment) whose end() blocks until released."""
+
+    def __init__(self, folder: Path) -> None:
+        self.process = SimpleNamespace(poll=lambda: None)
+        self.stderr_path, self.environment = folder / "stale.log", {"seen": "another environment"}
+        self.ending, self.released = threading.Event(), threading.Event()
+
+    def end(self) -> None:
+        self.ending.set()
+        self.released.wait(WAIT_S)
+
+
+def test_the_lock_is_free_while_a_stale_trainer_is_ended(registry, monkeypatch, tmp_path):
+    script(monkeypatch, batches=3)
+    stale = registry.launcher._spare = EndsSlowly(tmp_path)
+    submitted = []
+    submitter = threading.Thread(target=lambda: submitted.append(registry.submit(TrainConfig(), "a")))
+    submitter.start()
+    assert stale.ending.wait(WAIT_S)  # it is being ended now, and stays so until released
+    run, _ = promptly(lambda: registry.latest("a"))
+    progress, _ = promptly(run.snapshot)
+    other, _ = promptly(lambda: registry.submit(TrainConfig(), "b"))
+    assert progress.state == RunState.RUNNING and other.state == RunState.QUEUED and not stale.released.is_set()
+    submitter.join(PROMPT_S)
+    assert submitted == [run]  # Start does not wait for the stale trainer either: it is ended in the background
+    stale.released.set()
+    assert finished(run).state == RunState.DONE and finished(other).state == RunState.DONE
+
+
+class SlowToStart(Launcher):
+    """A launcher whose trainers take until released to start."""
+
+    def __init__(self) -> None:
+        super().__init__(FAKE)
+        self.taking, self.released = threading.Event(), threading.Event()
+
+    def take(self):
+        self.taking.set()
+        self.released.wait(WAIT_S)
+        return super().take()
+
+
+def test_no_lock_is_held_while_a_trainer_starts_and_a_stop_meanwhile_ends_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
+    script(monkeypatch, batches=200)
+    registry = RunRegistry(max_running=1, launcher=SlowToStart())
+    submitter = threading.Thread(target=registry.submit, args=(TrainConfig(), "a"))
+    submitter.start()
+    try:
+        assert registry.launcher.taking.wait(WAIT_S)
+        run, _ = promptly(lambda: registry.latest("a"))
+        assert promptly(run.snapshot)[0].phase == Phase.STARTING
+        promptly(run.stop)
+        registry.launcher.released.set()
+        progress = finished(run)
+        assert (progress.state, progress.ending) == (RunState.CANCELLED, Ending.BEFORE_START)
+        assert run._process.wait(WAIT_S) is not None  # the trainer that came too late was ended, never trained
+    finally:
+        registry.launcher.released.set()
+        submitter.join(WAIT_S)
+        registry.shutdown()
+
+
+def test_a_snapshot_shares_the_histories_it_reads_instead_of_copying_them(registry, monkeypatch):
+    script(monkeypatch, batches=200)
+    run = registry.submit(TrainConfig(), "learner")
+    early = wait_for(run, lambda progress: progress.batches_done >= 2)
+    seen = list(early.batch_costs)
+    later = wait_for(run, lambda progress: progress.batches_done >= len(seen) + 3)
+    assert list(early.batch_costs) == seen and len(early.batch_costs) == len(seen)  # fixed at its length
+    assert list(later.batch_costs)[:len(seen)] == seen
+    assert early.batch_costs._items is later.batch_costs._items is run._progress.batch_costs._items
+    with pytest.raises(TypeError):
+        early.batch_costs.append(1.0)  # a snapshot's series are read-only views
+    run.stop()
+    finished(run)
+
+
+class CountingCondition(threading.Condition):
+    """A Condition that counts how often a waiter went to sleep on it."""
+
+    waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        return super().wait(timeout)
+
+
+def test_a_waiter_sleeps_until_the_run_changes_and_wakes_at_once():
+    changed = CountingCondition(threading.RLock())
+    run = TrainingRun(1, TrainConfig(), changed, Launcher(FAKE))
+    answers = []
+    waiter = threading.Thread(target=lambda: answers.append(run.wait(WAIT_S)))
+    waiter.start()
+    time.sleep(0.5)
+    assert changed.waits == 1 and not answers  # asleep since it started: no polling
+    _, took = promptly(lambda: (run.stop(), waiter.join(PROMPT_S)))  # cancelling the queued run notifies
+    assert answers == [True] and changed.waits == 1 and took < PROMPT_S

@@ -17,7 +17,10 @@ from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig
 from cnnlib.training.progress import Event, RunState
 from cnnlib.training.runs import RunRegistry
 from cnnlib.training.sentences import ending_text
-from cnnlib.training.trainer import own_batch_cost, prepare, split_training_data, train, training_batches
+from cnnlib.training.digits import split_training_data, training_batches
+from cnnlib.training.ready import prepare
+from cnnlib.training.recorder import own_batch_cost
+from cnnlib.training.trainer import train
 
 TINY = Hyperparameters(epochs=2, batch_size=25, learning_rate=1e-3, keep_prob=0.75, init="he", seed=1,
                        lr_decay="cosine")

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from cnnlib.training.progress import (CHANCE_COST, Ending, Phase, Progress, RunState, Sign, apply_event, diagnose,
-                                      smoothed)
+from cnnlib.training.diagnosis import CHANCE_COST, Sign, diagnose, smoothed
+from cnnlib.training.history import History
+from cnnlib.training.progress import Ending, Phase, Progress, RunState, apply_event
 from cnnlib.training.sentences import device_text, diagnosis_sentence
 
 STARTED = {"event": "started", "device": {"kind": "cpu", "threads": 2}, "data_source": "offline", "train_count": 200,
@@ -95,3 +96,27 @@ def test_diagnoses_are_data_and_their_sentences_carry_the_numbers():
                                             "(10%).")
     assert diagnosis_sentence(diagnose(Progress(batch_costs=[math.inf]))[0]) == (
         "The cost became infinite or NaN: training diverged.")
+
+
+def test_a_history_view_keeps_its_length_and_shares_the_items():
+    live = History([1.0, 2.0])
+    view = live.view()
+    live.append(3.0)
+    assert view == [1.0, 2.0] and len(view) == 2 and list(view) == [1.0, 2.0] and view[-1] == 2.0
+    assert view[-5:] == [1.0, 2.0] and live[1:] == [2.0, 3.0] and np.asarray(view).tolist() == [1.0, 2.0]
+    assert view._items is live._items and not History() and live == History([1.0, 2.0, 3.0])
+    with pytest.raises(IndexError):
+        view[2]
+    with pytest.raises(TypeError):
+        view.append(4.0)
+
+
+def test_a_progress_snapshot_is_a_copy_whose_series_stop_where_they_were():
+    progress = Progress(state=RunState.RUNNING)
+    apply_event(progress, STARTED)
+    apply_event(progress, {"event": "batch", "epoch": 1, "batch": 1, "cost": 2.3, "t": 0.5})
+    snapshot = progress.snapshot()
+    apply_event(progress, {"event": "batch", "epoch": 1, "batch": 2, "cost": 1.9, "t": 0.6})
+    assert (snapshot.batch, snapshot.batches_done, snapshot.batch_costs) == (1, 1, [2.3])
+    assert (progress.batch, progress.batches_done) == (2, 2)
+    assert snapshot.batch_costs._items is progress.batch_costs._items  # shared, not copied

@@ -1,10 +1,17 @@
 """Training the tutorial's network, one module per question:
 
-    config     what to train: Hyperparameters (each defined once), the presets, TrainConfig
-    trainer    how: the data split, the Keras fit with its progress callback, the evaluation, the saved model
-    progress   what the page knows: Progress folded from the trainer's events, the smoothed cost, the diagnosis
-    sentences  the words the page and the CLI show about all of that, in the learner's language
-    widgets    the Train page's hyperparameter widgets as data, read from config's fields
-    runs       where: each run in a child process followed by a thread, the queue (the only module with either)
-    cli        ``python -m cnnlib.train``
+    config        what to train: Hyperparameters (each defined once), the presets, TrainConfig
+    digits        the data split, the batches fit reads, the training digits redrawn as pen strokes
+    recorder      each batch's own cost from Keras's running means, batch and epoch events, Stop
+    trainer       how: the Keras fit on the best device, the evaluation, the saved model
+    ready         a network traced ahead of time by a trainer kept ready
+    progress      what the page knows: Progress folded from the trainer's events (series in history.History)
+    diagnosis     the smoothed cost and the tutorial recipe's failure signs
+    sentences     the words the page and the CLI show about all of that, in the learner's language
+    widgets       the Train page's hyperparameter widgets as data, read from config's fields
+    protocol      the pipe between server and trainer: JSON events out, ``stop`` in
+    launcher      trainer processes, one kept ready (the only module that starts them)
+    training_run  one run: its trainer, the thread that follows it, Stop in every phase
+    runs          the server's registry of every learner's runs and its queue
+    cli           ``python -m cnnlib.train``
 """

@@ -25,16 +25,18 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from cnnlib.mnist.data import SOURCES
+from cnnlib.errors import Refusal
+from cnnlib.mnist.data import NPZ_ENV, SOURCES
 from cnnlib.store.files import without_folders
 from cnnlib.store.saved import MODEL_SUFFIX, check_name
 from cnnlib.text import t
 from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, option_name,
                                     option_type, specs)
 from cnnlib.training.progress import Event
-from cnnlib.training.runs import JsonLinesEmitter, stop_on_request
+from cnnlib.training.protocol import JsonLinesEmitter, stop_on_request
+from cnnlib.training.ready import ReadyNetwork, prepare
 from cnnlib.training.sentences import device_text
-from cnnlib.training.trainer import ReadyNetwork, prepare, train
+from cnnlib.training.trainer import train
 
 
 SERVER_FIRST_NICENESS = 10  # see serve()
@@ -72,32 +74,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def range_problem(name: str, spec: Spec) -> str:
-    """The one sentence saying which values an option takes: ``--keep-prob must be in (0, 1]``."""
+def range_refusal(name: str, spec: Spec) -> Refusal:
+    """The refusal saying which values an option takes: ``--keep-prob must be in (0, 1]``."""
     if spec.high is None:
-        return t("train.cli.at_least", option=option_name(name), low=spec.low)
+        return Refusal("train.cli.at_least", option=option_name(name), low=spec.low)
     key = "train.cli.in_open_range" if spec.low_open else "train.cli.in_range"
-    return t(key, option=option_name(name), low=spec.low, high=spec.high)
+    return Refusal(key, option=option_name(name), low=spec.low, high=spec.high)
 
 
 def hyperparameters_from_args(args: argparse.Namespace) -> Hyperparameters:
-    """The preset's recipe with every option given on the command line put in; ValueError when one is out of range."""
+    """The preset's recipe with every option given on the command line put in; Refusal when one is out of range."""
     given = {name: getattr(args, name) for name in specs() if getattr(args, name) is not None}
     for name, value in given.items():
         if not specs()[name].allows(value):
-            raise ValueError(range_problem(name, specs()[name]))
+            raise range_refusal(name, specs()[name])
     return replace(PRESETS[args.preset], **given)
 
 
+def argument_refusal(args: argparse.Namespace) -> Refusal | None:
+    """The first problem with the data and output arguments, as a refusal; None when there is none."""
+    checks = [(args.train_limit is None or args.train_limit >= 2, Refusal("train.cli.train_limit_too_small")),
+              (args.data != "npz" or args.npz or os.environ.get(NPZ_ENV), Refusal("train.cli.npz_needed")),
+              (not args.npz or Path(args.npz).is_file(), Refusal("train.cli.npz_missing", path=args.npz)),
+              (not args.out or args.out.endswith(MODEL_SUFFIX), Refusal("train.cli.out_suffix"))]
+    return next((refusal for ok, refusal in checks if not ok), None)
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """A TrainConfig from parsed arguments; ValueError with one sentence when a value is out of range."""
-    checks = [(args.train_limit is None or args.train_limit >= 2, t("train.cli.train_limit_too_small")),
-              (args.data != "npz" or args.npz or os.environ.get("CNN_EXPLORER_MNIST_NPZ"), t("train.cli.npz_needed")),
-              (not args.npz or Path(args.npz).is_file(), t("train.cli.npz_missing", path=args.npz)),
-              (not args.out or args.out.endswith(MODEL_SUFFIX), t("train.cli.out_suffix"))]
-    for ok, reason in checks:
-        if not ok:
-            raise ValueError(reason)
+    """A TrainConfig from parsed arguments; Refusal (a ValueError) with one sentence when a value is out of range."""
+    if refusal := argument_refusal(args):
+        raise refusal
     config = TrainConfig(hp=hyperparameters_from_args(args), data_source=args.data, npz_path=args.npz,
                          train_limit=args.train_limit)
     if args.out:

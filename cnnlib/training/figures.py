@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 
 from cnnlib.figures.grids import image_grid
 from cnnlib.text import t
-from cnnlib.training.progress import CHANCE_COST, Progress, smoothed
+from cnnlib.training.diagnosis import CHANCE_COST, smoothed
+from cnnlib.training.progress import Progress
 
 MAX_POINTS = 2000  # per-batch points sent to the browser each second; longer runs show every k-th batch
 RUN_COLORS = plotly.colors.qualitative.Plotly
@@ -48,9 +49,9 @@ def cost_curve_figure(progress: Progress, height: int = 420) -> go.Figure:
                    line=dict(color="rgba(31,119,180,0.25)", width=1)),
         go.Scatter(x=x, y=np.asarray(smoothed(costs))[kept], mode="lines", name=t("train.figure.smoothed"),
                    line=dict(color="rgb(31,119,180)", width=3)),
-        go.Scatter(x=progress.epoch_positions, y=progress.epoch_costs, mode="markers",
+        go.Scatter(x=list(progress.epoch_positions), y=list(progress.epoch_costs), mode="markers",
                    name=t("train.figure.epoch_mean"), marker=dict(color="rgb(255,127,14)", size=10, symbol="diamond")),
-        go.Scatter(x=progress.epoch_positions, y=progress.val_accuracies, mode="lines+markers",
+        go.Scatter(x=list(progress.epoch_positions), y=list(progress.val_accuracies), mode="lines+markers",
                    name=t("train.figure.validation"), yaxis="y2", line=dict(color="rgb(44,160,44)", width=2)),
         go.Scatter(x=[0, positions[-1] if positions else 1], y=[CHANCE_COST, CHANCE_COST], mode="lines",
                    name=t("train.figure.guessing", chance=CHANCE_COST), line=dict(color="grey", dash="dot", width=1),
@@ -69,9 +70,9 @@ def runs_overlay_figure(runs: Sequence[tuple[str, Progress]], height: int = 380)
                                     y=np.asarray(smoothed(progress.batch_costs))[kept],
                                     mode="lines", name=t("train.figure.run_cost", label=label),
                                     line=dict(color=color, width=2)))
-        figure.add_trace(go.Scatter(x=progress.epoch_positions, y=progress.val_accuracies, mode="lines+markers",
-                                    name=t("train.figure.run_validation", label=label), yaxis="y2",
-                                    line=dict(color=color, dash="dot")))
+        figure.add_trace(go.Scatter(x=list(progress.epoch_positions), y=list(progress.val_accuracies),
+                                    mode="lines+markers", name=t("train.figure.run_validation", label=label),
+                                    yaxis="y2", line=dict(color=color, dash="dot")))
     return _cost_axes(figure, height)
 
 

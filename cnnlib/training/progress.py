@@ -2,32 +2,29 @@
 
     progress = Progress(state=RunState.RUNNING)
     apply_event(progress, {"event": "batch", "epoch": 1, "batch": 1, "cost": 2.3, "t": 0.4})
-    smoothed(progress.batch_costs)    # the bold trend of the cost curve
-    diagnose(progress)                # the tutorial recipe's failure signs, as data
+    progress.snapshot()               # a copy to read after the lock is released, O(1) (histories are views)
 
 Events (``Event``), in order: maybe ``redrawing`` (training digits being redrawn as pen strokes, how many),
 ``started`` (device, data sizes, steps per epoch), ``batch`` (each batch's own cost),
 ``epoch`` (mean cost, validation accuracy, images/s), maybe ``stopped`` (the answer to Stop), ``evaluating``,
 ``evaluated`` (test accuracy with dropout off, confusion matrix, misclassified test digits), ``saving``, ``saved``,
 ``finished``; or, at any point, ``failed``. Events and Progress hold numbers and names, never sentences:
-``cnnlib.training.sentences`` words them in the learner's language when the page shows them.
+``cnnlib.training.sentences`` words them in the learner's language when the page shows them. The series that grow
+with every batch are ``History`` objects (append-only), so a snapshot shares them instead of copying them; the
+smoothed cost and the diagnosis are in ``cnnlib.training.diagnosis`` (importable from here too).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 
-import numpy as np
+from cnnlib.training.diagnosis import diagnose  # noqa: F401 - pages/train.py imports it from here
+from cnnlib.training.history import History, as_history
 
 RATE_WINDOW_S = 3.0
-CHANCE_COST = math.log(10)  # cross-entropy of guessing each of 10 digits with probability 1/10: 2.30
-EXPLODING_COST = 4 * CHANCE_COST  # a healthy run starts near 2.30 and only goes down
-CHANCE_ACCURACY = 0.2
-MIN_COST = 1e-12  # a batch's recovered cost can round to 0 (or just below); logs need a floor
 QUICK_UPDATES_S = 3.0  # seconds of training the Train page follows closely, then once a second
 
 
@@ -113,12 +110,12 @@ class Progress:
     steps_per_epoch: int = 0
     epoch: int = 0  # 1-based epoch in progress
     batch: int = 0  # batches done in that epoch
-    batch_costs: list[float] = field(default_factory=list)  # each batch's own cost
-    batch_times: list[float] = field(default_factory=list)  # seconds since training began, per batch
-    epoch_costs: list[float] = field(default_factory=list)  # mean cost of each finished epoch
-    epoch_positions: list[float] = field(default_factory=list)  # where each epoch ended (a stopped one: early)
-    epoch_times: list[float] = field(default_factory=list)  # seconds since training began, at each epoch's end
-    val_accuracies: list[float] = field(default_factory=list)
+    batch_costs: History = field(default_factory=History)  # each batch's own cost
+    batch_times: History = field(default_factory=History)  # seconds since training began, per batch
+    epoch_costs: History = field(default_factory=History)  # mean cost of each finished epoch
+    epoch_positions: History = field(default_factory=History)  # where each epoch ended (a stopped one: early)
+    epoch_times: History = field(default_factory=History)  # seconds since training began, at each epoch's end
+    val_accuracies: History = field(default_factory=History)
     images_per_second: float | None = None
     started_at: float | None = None  # time.time() when the child was started
     finished_at: float | None = None
@@ -129,6 +126,18 @@ class Progress:
     misclassified_count: int = 0
     model_name: str = ""
     model_path: str = ""
+
+    def __post_init__(self) -> None:
+        """Lists given for the series (a test's, a figure's) become Histories."""
+        for name in HISTORIES:
+            setattr(self, name, as_history(getattr(self, name)))
+
+    def snapshot(self) -> Progress:
+        """A copy to read after the lock is released, in O(1): values copied, each series a view of it as it is now.
+
+        Values that are lists or dicts (device, confusion, misclassified) are shared: events replace them, never
+        change them in place, and readers must not change them either."""
+        return replace(self, **{name: getattr(self, name).view() for name in HISTORIES})
 
     @property
     def finished(self) -> bool:
@@ -179,6 +188,7 @@ class Progress:
         self.ending, self.message = ending, message
 
 
+HISTORIES = tuple(item.name for item in fields(Progress) if item.type == "History")
 STARTED_FIELDS = ("device", "data_source", "train_count", "validation_count", "test_count", "epochs", "batch_size",
                   "steps_per_epoch")
 
@@ -258,80 +268,13 @@ def apply_event(progress: Progress, event: dict) -> None:
 
 
 def _recent_rate(progress: Progress) -> float | None:
-    """Images per second over this epoch's last few seconds of batches (so validation pauses do not count)."""
-    this_epoch = progress.batch_times[-progress.batch:]
-    recent = [t for t in this_epoch if this_epoch[-1] - t <= RATE_WINDOW_S]
-    if len(recent) < 2 or recent[-1] <= recent[0]:
+    """Images per second over this epoch's last few seconds of batches (so validation pauses do not count); reads
+    only those batches' times, from the end."""
+    times, last = progress.batch_times, progress.batch_times[-1]
+    first, count = last, 1
+    while count < min(progress.batch, len(times)) and last - times[-count - 1] <= RATE_WINDOW_S:
+        count += 1
+        first = times[-count]
+    if count < 2 or last <= first:
         return None
-    return (len(recent) - 1) * progress.batch_size / (recent[-1] - recent[0])
-
-
-def smoothed(costs: list[float], weight: float = 0.9) -> list[float]:
-    """Bias-corrected exponential moving average of log(cost), back as a cost: a running geometric mean.
-
-    In log space the trend drawn on the log axis follows the batches instead of lagging for dozens of batches
-    behind an early cost of 500. ``smoothed([2, 2, 2]) == [2, 2, 2]``; the first value is always the first cost.
-    """
-    result, average = [], 0.0
-    for index, cost in enumerate(costs, start=1):
-        average = weight * average + (1 - weight) * math.log(max(cost, MIN_COST))
-        result.append(math.exp(average / (1 - weight**index)))
-    return result
-
-
-class Sign(StrEnum):
-    """The kinds of trouble ``diagnose`` finds, most serious first."""
-
-    EXPLODING = "exploding"  # the cost is huge now
-    EXPLODED = "exploded"  # it was huge earlier and came down
-    CHANCE = "chance"  # accuracy near 10%, or the cost stuck at ln 10
-    DEAD = "dead"  # some digits are never predicted
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """One sign that a run is not learning well: its kind, the sentence that tells it (``train.diagnosis.<reason>``)
-    and the numbers that sentence needs."""
-
-    kind: Sign
-    reason: str
-    values: dict = field(default_factory=dict)
-
-
-def diagnose(progress: Progress) -> list[Diagnosis]:
-    """The tutorial recipe's failure signs in ``progress``, most serious first; empty while the run looks healthy."""
-    costs = progress.batch_costs
-    if any(not math.isfinite(cost) for cost in costs):
-        return [Diagnosis(Sign.EXPLODING, "diverged")]
-    findings = [_cost_sign(costs), _chance_sign(progress), _dead_sign(progress.confusion)]
-    return [finding for finding in findings if finding is not None]
-
-
-def _cost_sign(costs: list[float]) -> Diagnosis | None:
-    """Exploding (the trend is far above chance now) or exploded (three batches were, earlier)."""
-    trend = smoothed(costs)
-    if len(costs) >= 5 and trend[-1] > EXPLODING_COST:
-        return Diagnosis(Sign.EXPLODING, "exploding", {"cost": trend[-1], "times": trend[-1] / CHANCE_COST,
-                                                       "chance": CHANCE_COST})
-    if sum(cost > EXPLODING_COST for cost in costs) >= 3:
-        return Diagnosis(Sign.EXPLODED, "exploded", {"peak": max(costs), "times": max(costs) / CHANCE_COST,
-                                                     "chance": CHANCE_COST})
-    return None
-
-
-def _chance_sign(progress: Progress) -> Diagnosis | None:
-    """Validation accuracy no better than guessing, or the cost stuck at ln 10."""
-    accuracies, costs = progress.val_accuracies, progress.batch_costs
-    if accuracies and accuracies[-1] is not None and accuracies[-1] <= CHANCE_ACCURACY:
-        return Diagnosis(Sign.CHANCE, "chance_accuracy", {"accuracy": accuracies[-1], "epochs": len(accuracies)})
-    if len(costs) >= 100 and abs(sum(costs[-50:]) / 50 - CHANCE_COST) < 0.05:
-        return Diagnosis(Sign.CHANCE, "chance_cost", {"chance": CHANCE_COST})
-    return None
-
-
-def _dead_sign(confusion: list[list[int]] | None) -> Diagnosis | None:
-    """Digits the finished run never predicts (a column of the confusion matrix that is all zeros)."""
-    if confusion is None:
-        return None
-    never = tuple(digit for digit, count in enumerate(np.sum(confusion, axis=0)) if count == 0)
-    return Diagnosis(Sign.DEAD, "dead", {"digits": never}) if never else None
+    return (count - 1) * progress.batch_size / (last - first)

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from cnnlib.text import t
 from cnnlib.training.config import Hyperparameters, Preset, caption_values
-from cnnlib.training.progress import Diagnosis, Ending, Phase, Progress, RunState
+from cnnlib.training.diagnosis import Diagnosis
+from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace
-from cnnlib.training.trainer import validation_count
+from cnnlib.training.digits import validation_count
 
 STATUS_SEPARATOR = " · "
 

@@ -1,0 +1,114 @@
+"""Trainer processes: started with pipes (``spawn_trainer``), one kept ready ahead of time (``Launcher``), ended.
+
+No lock is held while a process is started or ended: the launcher decides under its lock, then acts outside it, and
+a stale trainer kept ready is ended in the background, so a Start never waits for it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import NamedTuple
+
+from cnnlib.store.saved import MODELS_DIR_ENV
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SERVE_COMMAND = (sys.executable, "-m", "cnnlib.train", "--serve")
+END_GRACE_S = 5.0  # a terminated trainer that is still there after this is killed
+
+
+def trainer_environment() -> dict:
+    """The environment a trainer process depends on: all of it but the models folder, which every run names itself."""
+    return {name: value for name, value in os.environ.items() if name != MODELS_DIR_ENV}
+
+
+class Trainer(NamedTuple):
+    """One trainer process: the child, the file its stderr goes to, and the environment it was started with."""
+
+    process: subprocess.Popen
+    stderr_path: Path
+    environment: dict
+
+    def end(self) -> None:
+        """Terminate the child, and kill it if it does not go within 5 s (never call this holding a lock)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=END_GRACE_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def spawn_trainer(command: tuple[str, ...]) -> Trainer:
+    """Start ``command`` with pipes for events and Stop, its stderr in a temporary file; OSError if it cannot."""
+    handle, stderr_path = tempfile.mkstemp(prefix="cnn-train-", suffix=".log")
+    environment = trainer_environment()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": environment.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    try:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=handle, text=True, bufsize=1)
+    except OSError:
+        Path(stderr_path).unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(handle)
+    return Trainer(process, Path(stderr_path), environment)
+
+
+def discard(trainer: Trainer) -> None:
+    """End a trainer that never got a run (or lost it), and remove its stderr file."""
+    trainer.end()
+    trainer.stderr_path.unlink(missing_ok=True)
+
+
+class Launcher:
+    """Hands out trainer processes, one of them started ahead of time once asked to (``keep_one_ready``)."""
+
+    def __init__(self, command: tuple[str, ...] = SERVE_COMMAND) -> None:
+        self.command = tuple(command)
+        self._spare: Trainer | None = None
+        self._starting = False  # a spare is being started, outside the lock
+        self._generation = 0  # counts close(): a spare started before a close is not kept after it
+        self._lock = threading.Lock()
+
+    def take(self) -> Trainer:
+        """The ready trainer if it is alive and saw the environment as it is now, else a new one (a stale one is
+        ended in the background)."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare.process.poll() is None and spare.environment == trainer_environment():
+            return spare
+        if spare is not None:
+            threading.Thread(target=discard, args=(spare,), name="train-discard-stale", daemon=True).start()
+        return spawn_trainer(self.command)
+
+    def keep_one_ready(self) -> None:
+        """Start a trainer ahead of time unless one is ready (or getting ready)."""
+        with self._lock:
+            if self._starting or (self._spare is not None and self._spare.process.poll() is None):
+                return
+            stale, self._spare, self._starting, generation = self._spare, None, True, self._generation
+        try:
+            if stale is not None:
+                discard(stale)  # it has exited already: nothing to wait for
+            fresh = spawn_trainer(self.command)
+        finally:
+            with self._lock:
+                self._starting = False
+        with self._lock:
+            kept = generation == self._generation
+            if kept:
+                self._spare = fresh
+        if not kept:
+            discard(fresh)
+
+    def close(self) -> None:
+        """End the trainer kept ready, if any; one being started now is ended once it is."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+            self._generation += 1
+        if spare is not None:
+            discard(spare)

@@ -1,4 +1,4 @@
-"""cnnlib.lessons.why.explain: exact answers on a hand-built network, the sanity checks of Adebayo et al. 2018 and Petsiuk et al.
+"""cnnlib.explain (cnnlib/lessons/why/): exact answers on a hand-built network, the sanity checks of Adebayo et al. 2018 and Petsiuk et al.
 2018 on a briefly trained one, and the page's helpers (knockout ranking, filter editing, nudging)."""
 
 import numpy as np
@@ -10,27 +10,31 @@ from cnnlib.text import t
 QUADRANT = 14  # the hand-built network reads rows and columns 0-13 only
 
 
-def quadrant_model(last_activation: str | None = None, functional: bool = False):
-    """Keep the top-left quadrant, blank the rest, one 1x1 conv channel (weight 1, bias 0, ReLU), then ten scores
-    from positive weights ``W`` ``(784, 10)``, bias 0: scores = W.T @ digit-in-the-quadrant, known exactly."""
+def quadrant_model(last_activation: str | None = None, functional: bool = False, flat: bool = False):
+    """Keep the top-left quadrant, blank the rest (a Dense layer whose weights are a 0/1 diagonal), one 1x1 conv
+    channel (weight 1, bias 0, ReLU), then ten scores from positive weights ``W`` ``(784, 10)``, bias 0:
+    scores = W.T @ digit-in-the-quadrant, known exactly. Only layers of the app's table; ``flat``: a (28, 28) input."""
     import keras
     from keras import layers
 
     rng = np.random.default_rng(0)
     weights = np.abs(rng.normal(size=(28 * 28, 10))).astype(np.float32)
-    stack = [layers.Cropping2D(((0, 28 - QUADRANT), (0, 28 - QUADRANT)), name="crop"),
-             layers.ZeroPadding2D(((0, 28 - QUADRANT), (0, 28 - QUADRANT)), name="pad"),
+    inside = np.zeros((28, 28), np.float32)
+    inside[:QUADRANT, :QUADRANT] = 1.0
+    stack = [layers.Reshape((28 * 28,), name="row"), layers.Dense(28 * 28, name="quadrant"),
+             layers.Reshape((28, 28, 1), name="square"),
              layers.Conv2D(1, 1, activation="relu", name="conv", kernel_initializer="ones"),
              layers.Flatten(name="flatten"),
              layers.Dense(10, activation=last_activation, name="scores")]
+    inputs = keras.Input((28, 28) if flat else (28, 28, 1))
     if functional:
-        inputs = keras.Input((28, 28, 1))
         x = inputs
         for layer in stack:
             x = layer(x)
         model = keras.Model(inputs, x)
     else:
-        model = keras.Sequential([keras.Input((28, 28, 1)), *stack])
+        model = keras.Sequential([inputs, *stack])
+    model.get_layer("quadrant").set_weights([np.diag(inside.ravel()), np.zeros(28 * 28, np.float32)])
     model.get_layer("scores").set_weights([weights, np.zeros(10, np.float32)])
     return model
 
@@ -122,6 +126,14 @@ def test_a_model_that_outputs_probabilities_is_explained_from_its_scores(known, 
     for variant in (quadrant_model("softmax"), quadrant_model("softmax", functional=True)):
         assert explain.scores(variant, digit[None]) == pytest.approx(explain.scores(known, digit[None]), rel=1e-5)
         assert explain.saliency_map(variant, digit) == pytest.approx(explain.saliency_map(known, digit), rel=1e-5)
+
+
+def test_a_model_reading_flat_digits_is_explained_like_one_reading_a_channel(known, digit):
+    flat = quadrant_model(flat=True)
+    assert explain.scores(flat, digit[None]) == pytest.approx(explain.scores(known, digit[None]), rel=1e-5)
+    assert explain.gradcam_map(flat, digit, target=4) == pytest.approx(explain.gradcam_map(known, digit, target=4),
+                                                                       rel=1e-4)
+    assert explain.knockout(flat, digit, "conv", [0]) == pytest.approx(np.full(10, 0.1))
 
 
 def test_a_separate_softmax_layer_is_left_out():

@@ -34,6 +34,15 @@ def test_a_supported_upload_is_kept_under_a_safe_free_name_with_a_card(tutorial,
     assert safe_stem("../../etc/passwd") == "passwd" and safe_stem("!!!.keras") == "model"
 
 
+@pytest.mark.parametrize("name", ["_hidden.keras", "-x-.keras", "a.b.c.keras", "ü" * 70 + ".keras", "x" * 200,
+                                  ".keras", "моя модель.keras", "..", "7 (1).npz"])
+def test_every_upload_name_becomes_a_name_the_saved_models_accept(name):
+    from cnnlib.store.files import NAME_PATTERN
+    from cnnlib.store.saved import check_name
+
+    assert NAME_PATTERN.fullmatch(safe_stem(name)) and check_name(safe_stem(name)) == safe_stem(name)
+
+
 def test_uploads_that_are_not_digit_models_get_a_sentence(tmp_path):
     wrong_input = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(UnsupportedModel, match=r"reads inputs of shape \(None, 32, 32, 3\)"):
@@ -41,7 +50,7 @@ def test_uploads_that_are_not_digit_models_get_a_sentence(tmp_path):
     wrong_output = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
     with pytest.raises(UnsupportedModel, match="needs 10 numbers"):
         accept_upload(keras_bytes(wrong_output, tmp_path), "three.keras", tmp_path / "mine")
-    with pytest.raises(UnsupportedModel, match="notes.keras is not a Keras model"):
+    with pytest.raises(UnsupportedModel, match="notes.keras could not be loaded: it is not a Keras model"):
         accept_upload(b"hello, I am a text file", "notes.keras", tmp_path / "mine")
     with pytest.raises(UnsupportedModel, match="models up to 50 MB"):
         accept_upload(b"0" * (MAX_MODEL_UPLOAD_BYTES + 1), "huge.keras", tmp_path / "mine")

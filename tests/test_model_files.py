@@ -33,7 +33,13 @@ def test_the_tutorial_network_and_every_supported_layer_pass(tmp_path):
     x = keras.layers.Dense(10)(x)
     outputs = keras.layers.Activation("softmax")(x)
     check_architecture(saved(keras.Model(inputs, outputs), tmp_path, "functional"))
-    assert "Conv2D" in SUPPORTED_LAYERS
+
+
+def test_the_allow_list_is_the_layer_table_and_names_real_keras_classes():
+    from cnnlib.network.layers import LAYERS
+
+    assert SUPPORTED_LAYERS == tuple(LAYERS)
+    assert all(issubclass(getattr(keras.layers, name), keras.layers.Layer) for name in SUPPORTED_LAYERS)
 
 
 def test_a_lambda_layer_is_refused_before_any_of_its_code_runs(tmp_path):
@@ -84,5 +90,5 @@ def test_an_edited_archive_naming_a_lookup_layer_is_refused(tmp_path):
 def test_files_that_are_not_keras_archives_get_a_sentence(tmp_path, content):
     path = tmp_path / "fake.keras"
     path.write_bytes(content)
-    with pytest.raises(UnsupportedModel, match="fake.keras is not a Keras model"):
+    with pytest.raises(UnsupportedModel, match="fake.keras could not be loaded: it is not a Keras model"):
         check_architecture(path)

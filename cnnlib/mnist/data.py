@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import urllib.request
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from cnnlib.store.files import write_atomically
+from cnnlib.store.files import safe_stem, write_atomically
+from cnnlib.errors import Refusal
 from cnnlib.text import t
 
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -79,7 +79,7 @@ def load_mnist(source: str | None = "auto", npz_path: str | os.PathLike | None =
     if source == "auto":
         source = os.environ.get(SOURCE_ENV, "auto") or "auto"
     if source not in SOURCES:
-        raise ValueError(t("data.error.unknown_source", source=source, sources=", ".join(SOURCES)))
+        raise Refusal("data.error.unknown_source", source=source, sources=", ".join(SOURCES))
     if source == "offline":
         return load_offline()
     if source == "npz":
@@ -101,10 +101,10 @@ def _load_auto(npz_path: str | os.PathLike | None) -> MnistData:
 
 
 def _npz_path_from_env(required: bool) -> str | None:
-    """The npz path from ``CNN_EXPLORER_MNIST_NPZ``; a ValueError when required and unset."""
+    """The npz path from ``CNN_EXPLORER_MNIST_NPZ``; a Refusal when required and unset."""
     path = os.environ.get(NPZ_ENV)
     if required and not path:
-        raise ValueError(t("data.error.npz_needs_file", variable=NPZ_ENV))
+        raise Refusal("data.error.npz_needs_file", variable=NPZ_ENV)
     return path
 
 
@@ -169,37 +169,37 @@ def download_keras_mnist(path: Path, timeout_s: float) -> None:
 
 
 def load_npz(path: str | os.PathLike) -> MnistData:
-    """A file in Keras's mnist.npz layout, validated; ValueError that says exactly what is wrong (never the folder)."""
+    """A file in Keras's mnist.npz layout, validated; a Refusal that says exactly what is wrong (never the folder)."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(t("data.error.npz_missing", file=path.name))
+        raise Refusal("data.error.npz_missing", file=path.name)
     return _mnist_from_npz(path, path.name)
 
 
 def npz_from_upload(data: bytes, name: str) -> MnistData:
-    """An uploaded MNIST npz, validated like a file; ValueError for one over the size limit or not MNIST."""
+    """An uploaded MNIST npz, validated like a file; a Refusal for one over the size limit or not MNIST."""
     if len(data) > MAX_NPZ_UPLOAD_BYTES:
-        raise ValueError(t("data.error.upload_too_big", file=name, size=len(data) / 2**20,
-                           limit=MAX_NPZ_UPLOAD_BYTES / 2**20))
+        raise Refusal("data.error.upload_too_big", file=name, size=len(data) / 2**20,
+                           limit=MAX_NPZ_UPLOAD_BYTES / 2**20)
     return _mnist_from_npz(io.BytesIO(data), name)
 
 
 def _mnist_from_npz(source: Path | io.BytesIO, name: str) -> MnistData:
     """Read and check the four arrays of an npz; its arrays are unpacked only when their total size is sane."""
-    not_npz = t("data.error.not_npz", file=name)
+    not_npz = Refusal("data.error.not_npz", file=name)
     try:
         loaded = np.load(source, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:  # not numpy's format at all, or pickled objects
-        raise ValueError(not_npz) from error
+        raise not_npz from error
     if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array under an .npz name
-        raise ValueError(not_npz)
+        raise not_npz
     with loaded as archive:
         if sum(info.file_size for info in archive.zip.infolist()) > MAX_NPZ_UNPACKED_BYTES:
-            raise ValueError(t("data.error.unpacks_too_big", file=name, limit=MAX_NPZ_UNPACKED_BYTES / 2**20))
+            raise Refusal("data.error.unpacks_too_big", file=name, limit=MAX_NPZ_UNPACKED_BYTES / 2**20)
         arrays = {key: archive[key] for key in archive.files if key in NPZ_KEYS}
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
-        raise ValueError(t("data.error.npz_keys", file=name, missing=", ".join(missing), keys=", ".join(NPZ_KEYS)))
+        raise Refusal("data.error.npz_keys", file=name, missing=", ".join(missing), keys=", ".join(NPZ_KEYS))
     for split in ("train", "test"):
         _validate_split(name, split, arrays[f"x_{split}"], arrays[f"y_{split}"])
     return MnistData(arrays["x_train"], arrays["y_train"].astype(np.int64),
@@ -215,29 +215,28 @@ def data_dir_files() -> list[str]:
 
 
 def data_dir_path(name: str) -> Path:
-    """The path of one file that ``data_dir_files`` lists; ValueError for any other name (never a typed path)."""
+    """The path of one file that ``data_dir_files`` lists; a Refusal for any other name (never a typed path)."""
     if name not in data_dir_files():
-        raise ValueError(t("data.error.not_offered", file=name))
+        raise Refusal("data.error.not_offered", file=name)
     return Path(os.environ[DATA_DIR_ENV]) / name
 
 
 def save_upload(data: bytes, name: str, folder: Path) -> Path:
     """Keep an uploaded npz in the learner's folder (so the trainer process can read it), under a safe name."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-")[:60] or "upload"
-    path = folder / f"{stem}.npz"
+    path = folder / f"{safe_stem(name, 'upload')}.npz"
     write_atomically(path, lambda temporary: temporary.write_bytes(data))
     return path
 
 
 def _validate_split(name: str, split: str, images: np.ndarray, labels: np.ndarray) -> None:
-    """Raise ValueError unless images are (N, 28, 28) uint8 and labels (N,) integers 0-9."""
+    """Raise Refusal unless images are (N, 28, 28) uint8 and labels (N,) integers 0-9."""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(t("data.error.x_shape", file=name, split=split, shape=images.shape))
+        raise Refusal("data.error.x_shape", file=name, split=split, shape=images.shape)
     if images.dtype != np.uint8:
-        raise ValueError(t("data.error.x_dtype", file=name, split=split, dtype=images.dtype))
+        raise Refusal("data.error.x_dtype", file=name, split=split, dtype=images.dtype)
     if labels.shape != (len(images),):
-        raise ValueError(t("data.error.y_shape", file=name, split=split, shape=labels.shape, count=len(images)))
+        raise Refusal("data.error.y_shape", file=name, split=split, shape=labels.shape, count=len(images))
     if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(t("data.error.y_dtype", file=name, split=split, dtype=labels.dtype))
+        raise Refusal("data.error.y_dtype", file=name, split=split, dtype=labels.dtype)
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(t("data.error.y_range", file=name, split=split, low=labels.min(), high=labels.max()))
+        raise Refusal("data.error.y_range", file=name, split=split, low=labels.min(), high=labels.max())

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnnlib.server.blas import one_thread
-from cnnlib.text import t
+from cnnlib.errors import Refusal
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20  # MNIST fits each digit into 20x20, leaving a 4-pixel margin for centring by mass
@@ -68,7 +68,7 @@ def ink_image(pixels: np.ndarray) -> np.ndarray | None:
     """
     pixels = np.asarray(pixels)
     if pixels.ndim not in (2, 3) or min(pixels.shape[:2]) < 1:
-        raise ValueError(t("draw.error.image_shape", shape=pixels.shape))
+        raise Refusal("draw.error.image_shape", shape=pixels.shape)
     scale = 255.0 if pixels.dtype == np.uint8 else 1.0
     pixels = pixels.astype(np.float32) / scale
     if pixels.ndim == 2:
@@ -139,17 +139,17 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
 
 
 def uploaded_image_to_mnist(data: bytes) -> PreparedDigit | None:
-    """A PNG or JPEG file's bytes through MNIST's recipe; ValueError for a file that is not one or is too big."""
+    """A PNG or JPEG file's bytes through MNIST's recipe; Refusal for a file that is not one or is too big."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValueError(t("draw.error.upload_size", megabytes=len(data) / 1e6, limit=MAX_UPLOAD_BYTES // 2**20))
+        raise Refusal("draw.error.upload_size", megabytes=len(data) / 1e6, limit=MAX_UPLOAD_BYTES // 2**20)
     try:
         with Image.open(io.BytesIO(data)) as picture:
             if picture.width * picture.height > MAX_UPLOAD_MEGAPIXELS * 1_000_000:
-                raise ValueError(t("draw.error.upload_pixels", width=picture.width, height=picture.height,
-                                   limit=MAX_UPLOAD_MEGAPIXELS))
+                raise Refusal("draw.error.upload_pixels", width=picture.width, height=picture.height,
+                                   limit=MAX_UPLOAD_MEGAPIXELS)
             picture = ImageOps.exif_transpose(picture)  # phone photos store their rotation in EXIF
             picture.thumbnail((WORKING_SIDE, WORKING_SIDE))
             pixels = np.asarray(picture.convert("RGBA"))
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
-        raise ValueError(t("draw.error.upload_unreadable")) from error
+        raise Refusal("draw.error.upload_unreadable") from error
     return prepare_digit(pixels)

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlib.lessons.toy.convolution import PADDINGS, axis_padding
-from cnnlib.text import t
+from cnnlib.errors import Refusal
 
 Pair = tuple[int, int]  # (rows, columns) of a kernel, window or stride
 
@@ -28,12 +28,12 @@ def _windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: str, fill: floa
     ``what`` is "filter" or "window", naming the sentences of its errors.
     """
     if padding not in PADDINGS:
-        raise ValueError(t("draw.error.padding", padding=padding))
+        raise Refusal("draw.error.padding", padding=padding)
     if min(*kernel, *stride) < 1:
-        raise ValueError(t(f"draw.error.{what}_size", size=kernel[0], stride=stride[0]))
+        raise Refusal(f"draw.error.{what}_size", size=kernel[0], stride=stride[0])
     _, height, width, _ = x.shape
     if padding == "VALID" and (kernel[0] > height or kernel[1] > width):
-        raise ValueError(t(f"draw.error.{what}_does_not_fit", size=kernel[0], height=height, width=width))
+        raise Refusal(f"draw.error.{what}_does_not_fit", size=kernel[0], height=height, width=width)
     rows = axis_padding(height, kernel[0], stride[0], padding)
     columns = axis_padding(width, kernel[1], stride[1], padding)
     padded = np.pad(x, ((0, 0), (rows.before, rows.after), (columns.before, columns.after), (0, 0)),
@@ -50,9 +50,9 @@ def conv2d(image: np.ndarray, filters: np.ndarray, stride: int | Pair = 2,
     """
     image, filters = np.asarray(image, np.float32), np.asarray(filters, np.float32)
     if image.ndim != 4 or filters.ndim != 4:
-        raise ValueError(t("draw.error.conv_shapes", image=image.shape, filters=filters.shape))
+        raise Refusal("draw.error.conv_shapes", image=image.shape, filters=filters.shape)
     if filters.shape[2] != image.shape[3]:
-        raise ValueError(t("draw.error.channels", image=image.shape[3], filters=filters.shape[2]))
+        raise Refusal("draw.error.channels", image=image.shape[3], filters=filters.shape[2])
     windows = _windows(image, filters.shape[:2], _pair(stride), padding, 0.0, "filter")
     return np.einsum("nhwcij,ijcf->nhwf", windows, filters, optimize=True)
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnlib.network.layers import (DIGIT_INPUTS, LOGITS, PROBABILITIES, Layer, Note, UnreadableModel, layer_kind,
-                                   layer_note, numpy_layer)
+from cnnlib.network.layers import (DIGIT_INPUTS, INPUT_LAYER, LOGITS, PROBABILITIES, SEQUENTIAL, Layer, Note,
+                                   UnreadableModel, applies_softmax, class_name, layer_kind, layer_note, numpy_layer)
 from cnnlib.network.ops import softmax
 from cnnlib.server.blas import one_thread
+
 
 @dataclass(frozen=True, repr=False)
 class ModelReading:
@@ -34,17 +35,16 @@ class ModelReading:
         return f"ModelReading(prediction={self.prediction}, p={self.confidence:.3f}, layers={list(self.activations)})"
 
 
-
-def chain_layers(model) -> list:
-    """The model's layers in order (input layers left out); UnreadableModel when they are not one chain, each
-    reading the previous one's output."""
-    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    if type(model).__name__ == "Sequential":
+def chain_layers(model, refusal: str = "draw.error.not_a_chain") -> list:
+    """The model's layers in order (input layers left out); UnreadableModel (the sentence ``refusal``, which names
+    the layer as ``name`` or ``layer``) when they are not one chain, each reading the previous one's output."""
+    layers = [layer for layer in model.layers if class_name(layer) != INPUT_LAYER]
+    if class_name(model) == SEQUENTIAL:
         return layers
     previous = model.inputs[0] if len(model.inputs) == 1 else None
     for layer in layers:
         if previous is None or layer.input is not previous:
-            raise UnreadableModel("draw.error.not_a_chain", name=layer.name)
+            raise UnreadableModel(refusal, name=layer.name, layer=layer.name)
         previous = layer.output
     return layers
 
@@ -80,12 +80,12 @@ class ModelProbe:
         numpy_layers = [numpy_layer(layer, share) for layer, share in zip(layers, shares)]
         unknown = [layer for layer, numpy_version in zip(layers, numpy_layers) if numpy_version is None]
         if unknown:
-            raise UnreadableModel("draw.error.model_layer", name=unknown[0].name, kind=type(unknown[0]).__name__)
+            raise UnreadableModel("draw.error.model_layer", name=unknown[0].name, kind=class_name(unknown[0]))
         self.numpy_layers: tuple[Layer, ...] = tuple(numpy_layers)
         self.conv_kernel = next((share[0] for layer, share in zip(layers, shares) if layer_kind(layer) == "conv"), None)
         self.notes = {layer.name: layer_note(layer) for layer in layers}
         kinds = [layer_kind(layer) for layer in layers]
-        ends_in_softmax = layers[-1].get_config().get("activation") == "softmax"
+        ends_in_softmax = applies_softmax(layers[-1])
         self.layer_kinds = tuple(kinds[:-1]) + ((PROBABILITIES if ends_in_softmax else LOGITS,)
                                                 if kinds[-1] in ("dense", "activation") else kinds[-1:])
         if self.layer_kinds[-1] in (LOGITS, PROBABILITIES):

@@ -15,26 +15,23 @@ import os
 import zipfile
 from pathlib import Path
 
-from cnnlib.text import t
+from cnnlib.errors import Refusal
+from cnnlib.network import layers
 
 CONFIG_FILE = "config.json"
 MAX_CONFIG_BYTES = 5 * 2**20  # a real architecture is a few kB; refuse a zip bomb before reading it
-SUPPORTED_LAYERS = (
-    "Conv2D", "MaxPooling2D", "AveragePooling2D", "BatchNormalization", "Dropout", "Flatten",
-    "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Dense", "Activation", "ReLU", "Rescaling", "Reshape",
-)
-CONTAINERS = {"Sequential", "Functional", "InputLayer", "__keras_tensor__", "DTypePolicy"}
+SUPPORTED_LAYERS = tuple(layers.LAYERS)  # the layer table's classes, in its order
 WEIGHT_SETTINGS = {  # initialisers, regularisers and constraints a layer's config may name
     "HeNormal", "HeUniform", "GlorotNormal", "GlorotUniform", "LecunNormal", "LecunUniform", "Zeros", "Ones",
     "RandomNormal", "RandomUniform", "TruncatedNormal", "Constant", "VarianceScaling", "Orthogonal",
     "L1", "L2", "L1L2", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm",
 }
-ACTIVATIONS = {"relu", "linear", "sigmoid", "tanh", "softmax"}
-CODE_LAYERS = {"Lambda", "TFSMLayer", "StringLookup", "IntegerLookup", "TextVectorization"}
+NOT_KERAS = "models.error.not_keras"  # the one sentence for a file that is no Keras archive
+ALLOWED = {*SUPPORTED_LAYERS, *layers.CONTAINERS, *WEIGHT_SETTINGS}
 
 
-class UnsupportedModel(ValueError):
-    """A model file the app will not let Keras read, with a sentence that says why."""
+class UnsupportedModel(Refusal):
+    """A model file the app will not let Keras read; worded when shown (``cnnlib.errors.Refusal``)."""
 
 
 def read_architecture(path: str | os.PathLike) -> dict:
@@ -44,12 +41,12 @@ def read_architecture(path: str | os.PathLike) -> dict:
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo(CONFIG_FILE)
             if info.file_size > MAX_CONFIG_BYTES:
-                raise UnsupportedModel(t("model_files.too_big", file=path.name))
+                raise UnsupportedModel("model_files.too_big", file=path.name)
             return json.loads(archive.read(info))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         if isinstance(error, UnsupportedModel):
             raise
-        raise UnsupportedModel(t("model_files.not_keras", file=path.name)) from error
+        raise UnsupportedModel(NOT_KERAS, file=path.name) from error
 
 
 def _objects(node: object, owner: str = "") -> list[tuple[str, dict]]:
@@ -66,19 +63,20 @@ def _objects(node: object, owner: str = "") -> list[tuple[str, dict]]:
     return found + [item for value in node.values() for item in _objects(value, owner)]
 
 
-def _refusal(layer: str, node: dict) -> str | None:
+def _refusal(layer: str, node: dict) -> UnsupportedModel | None:
     """Why one serialised object is refused, or None when it is allowed."""
     kind = str(node.get("class_name"))
     registered = node.get("registered_name")
-    if kind in CODE_LAYERS:
-        return t("model_files.runs_code", layer=layer, kind=kind)
+    if kind in layers.RUNS_CODE:
+        return UnsupportedModel("model_files.runs_code", layer=layer, kind=kind)
     custom = registered not in (None, kind) or not str(node.get("module") or "keras").startswith("keras")
-    if custom or kind not in {*SUPPORTED_LAYERS, *CONTAINERS, *WEIGHT_SETTINGS}:
-        return t("model_files.custom" if custom else "model_files.unsupported", layer=layer, kind=kind,
-                 supported=", ".join(SUPPORTED_LAYERS))
+    if custom or kind not in ALLOWED:
+        return UnsupportedModel("model_files.custom" if custom else "model_files.unsupported", layer=layer,
+                                kind=kind, supported=", ".join(SUPPORTED_LAYERS))
     activation = (node.get("config") or {}).get("activation", "linear")
-    if kind in SUPPORTED_LAYERS and activation not in ACTIVATIONS:
-        return t("model_files.activation", layer=layer, activation=activation, supported=", ".join(sorted(ACTIVATIONS)))
+    if kind in SUPPORTED_LAYERS and activation not in layers.ACTIVATIONS:
+        return UnsupportedModel("model_files.activation", layer=layer, activation=activation,
+                                supported=", ".join(sorted(layers.ACTIVATIONS)))
     return None
 
 
@@ -86,8 +84,8 @@ def check_architecture(path: str | os.PathLike) -> None:
     """Raise UnsupportedModel, naming the first offending layer, unless every object is on the allow-list."""
     architecture = read_architecture(path)
     if not isinstance(architecture, dict):
-        raise UnsupportedModel(t("model_files.not_keras", file=Path(path).name))
+        raise UnsupportedModel(NOT_KERAS, file=Path(path).name)
     for layer, node in _objects({key: value for key, value in architecture.items() if key != "compile_config"}):
-        reason = _refusal(layer, node)
-        if reason:
-            raise UnsupportedModel(reason)
+        refusal = _refusal(layer, node)
+        if refusal:
+            raise refusal

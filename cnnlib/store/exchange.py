@@ -1,7 +1,8 @@
 """Models that cross the browser: a learner's own ``.keras`` file coming in, a saved model going home.
 
-Coming in, a file is checked before Keras reads it (``cnnlib.store.checks``), loaded with ``safe_mode=True`` and
-``compile=False``, and kept only when it reads 28x28 grey digits and answers with 10 numbers. Going home, a model
+Coming in, a file is loaded by the app's one loader (``cnnlib.store.saved.load_model``: checked before Keras reads
+it, then ``safe_mode=True`` and ``compile=False``), and kept only when it reads 28x28 grey digits and answers with
+10 numbers. Going home, a model
 travels as a zip of its ``.keras`` file and its JSON card, ready for ``keras.saving.load_model``.
 """
 
@@ -9,23 +10,17 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import tempfile
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cnnlib.store.files import write_atomically
-from cnnlib.store.checks import UnsupportedModel, check_architecture
-from cnnlib.text import t
+from cnnlib.network.layers import DIGIT_INPUTS, DIGIT_OUTPUT
+from cnnlib.store.checks import UnsupportedModel
+from cnnlib.store.files import safe_stem, write_atomically
+from cnnlib.store.saved import load_model
 
 MAX_MODEL_UPLOAD_BYTES = 50 * 2**20
-DIGIT_INPUTS = ((None, 28, 28, 1), (None, 28, 28))
-
-
-def safe_stem(name: str) -> str:
-    """A file stem of letters, digits, ``_`` and ``-`` from any uploaded name: ``"my model (2).keras"`` -> ``my-model-2``."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-")[:60] or "model"
 
 
 def free_stem(folder: Path, stem: str, suffix: str = ".keras") -> str:
@@ -40,20 +35,14 @@ def check_digit_model(model) -> None:
     """UnsupportedModel unless ``model`` takes ``(28, 28, 1)`` or ``(28, 28)`` digits and gives 10 outputs."""
     inputs, outputs = tuple(model.input_shape), tuple(model.output_shape)
     if inputs not in DIGIT_INPUTS:
-        raise UnsupportedModel(t("model_exchange.wrong_input", shape=inputs))
-    if outputs != (None, 10):
-        raise UnsupportedModel(t("model_exchange.wrong_output", shape=outputs))
+        raise UnsupportedModel("model_exchange.wrong_input", shape=inputs)
+    if outputs != DIGIT_OUTPUT:
+        raise UnsupportedModel("model_exchange.wrong_output", shape=outputs)
 
 
 def _load_checked(path: Path):
-    """Check the architecture, then let Keras read the file safely; UnsupportedModel with a sentence otherwise."""
-    import keras
-
-    check_architecture(path)
-    try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as error:  # Keras raises many types for a damaged archive
-        raise UnsupportedModel(t("model_exchange.damaged", file=path.name)) from error
+    """The model in ``path``, loaded by the app's one loader and checked to be a digit model; a Refusal otherwise."""
+    model = load_model(path)
     check_digit_model(model)
     return model
 
@@ -61,8 +50,8 @@ def _load_checked(path: Path):
 def accept_upload(data: bytes, name: str, folder: Path) -> Path:
     """Keep an uploaded ``.keras`` file in ``folder`` under a safe, free name with a card; return its path."""
     if len(data) > MAX_MODEL_UPLOAD_BYTES:
-        raise UnsupportedModel(t("model_exchange.too_big", file=name, size=len(data) / 2**20,
-                                 limit=MAX_MODEL_UPLOAD_BYTES / 2**20))
+        raise UnsupportedModel("model_exchange.too_big", file=name, size=len(data) / 2**20,
+                               limit=MAX_MODEL_UPLOAD_BYTES / 2**20)
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch) / f"{Path(name).stem or 'model'}.keras"  # messages name the learner's own file
         trial.write_bytes(data)

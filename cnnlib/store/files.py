@@ -11,7 +11,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # a stem the server writes; used with fullmatch
+UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")  # what ``safe_stem`` replaces with one "-" (dots too: no "..")
 FOLDERS = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\\/\s'\"]+[\\/])+")  # "/srv/models/" in "/srv/models/a.keras"
+
+
+def safe_stem(name: str, fallback: str = "model", length: int = 60) -> str:
+    """A file stem that ``NAME_PATTERN`` accepts, from any uploaded name: ``"my model (2).keras"`` -> ``my-model-2``;
+    ``fallback`` when nothing of the name is left."""
+    stem = UNSAFE_RUN.sub("-", Path(name).stem).lstrip("-_")[:length].rstrip("-")
+    return stem if NAME_PATTERN.fullmatch(stem) else fallback
 
 
 def write_atomically(target: Path, write: Callable[[Path], object]) -> None:

@@ -22,22 +22,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnnlib.store.files import write_atomically
-from cnnlib.store.checks import check_architecture
+from cnnlib.errors import Refusal
 from cnnlib.network.snapshots import snapshot_path
+from cnnlib.store.checks import UnsupportedModel, check_architecture
+from cnnlib.store.files import NAME_PATTERN, without_folders, write_atomically
 from cnnlib.text import t
 
 MODELS_DIR_ENV = "CNN_EXPLORER_MODELS_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SELECTED_FILE = "selected.txt"
 MODEL_SUFFIX = ".keras"
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch: no trailing newline slips by
 SHARED_PREFIX = "shared/"
 MODEL_COLUMNS = ("name", "used", "accuracy", "data", "epochs", "date")  # the Saved models table, left to right
 
@@ -79,9 +77,9 @@ def _folder(directory: str | os.PathLike | None) -> Path:
 
 
 def check_name(name: str) -> str:
-    """``name`` if it is a safe file stem (letters, digits, ``_.-``, up to 100), else a ValueError with a sentence."""
+    """``name`` if it is a safe file stem (``cnnlib.store.files.NAME_PATTERN``), else a Refusal that says why."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name.endswith(MODEL_SUFFIX):
-        raise ValueError(t("models.error.invalid_name", name=name))
+        raise Refusal("models.error.invalid_name", name=name)
     return name
 
 
@@ -132,17 +130,16 @@ def save_model(model, name: str, metadata: dict, directory: str | os.PathLike | 
 
 
 def load_model(path: str | os.PathLike):
-    """Load a ``.keras`` file for inference, safely; ValueError with a plain sentence when it cannot be.
+    """Load a ``.keras`` file for inference, safely: the app's one loader. A Refusal (``UnsupportedModel``) with a
+    plain sentence when it cannot be.
 
-    Its architecture is checked first (``cnnlib.store.checks``: Lambda layers, custom objects and layers the app
-    cannot show are refused before Keras deserialises anything); then Keras reads it with ``safe_mode=True`` and
-    ``compile=False`` (the optimizer is never read).
+    Its architecture is checked first (``cnnlib.store.checks``: a file that is no Keras archive, Lambda layers,
+    custom objects and layers the app cannot show are refused before Keras deserialises anything); then Keras reads
+    it with ``safe_mode=True`` and ``compile=False`` (the optimizer is never read).
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(t("models.error.missing_file", file=path.name))
-    if not zipfile.is_zipfile(path):
-        raise ValueError(t("models.error.not_archive", file=path.name))
+        raise Refusal("models.error.missing_file", file=path.name)
     check_architecture(path)
     import keras
 
@@ -150,7 +147,8 @@ def load_model(path: str | os.PathLike):
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types (ValueError, OSError, zipfile errors, TypeError)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(t("models.error.damaged", file=path.name, reason=first_line[:200])) from error
+        raise UnsupportedModel("models.error.damaged", file=path.name,
+                               reason=without_folders(first_line)[:200]) from error
 
 
 def model_files(model_path: Path) -> list[Path]:
@@ -161,7 +159,7 @@ def model_files(model_path: Path) -> list[Path]:
 def delete_model(name: str, directory: str | os.PathLike | None = None) -> None:
     """Remove the model and everything that belongs to it; unselect it if it was chosen.
 
-    ValueError with a sentence for a name outside the rule, and when the model was already gone (deleted meanwhile
+    A Refusal for a name outside the rule, and when the model was already gone (deleted meanwhile
     in another tab); what was left of it is removed all the same.
     """
     folder = _folder(directory)
@@ -172,16 +170,16 @@ def delete_model(name: str, directory: str | os.PathLike | None = None) -> None:
     if _read_selected_name(folder / SELECTED_FILE) == name:
         (folder / SELECTED_FILE).unlink(missing_ok=True)
     if not existed:
-        raise ValueError(t("models.error.already_deleted", name=name))
+        raise Refusal("models.error.already_deleted", name=name)
 
 
 def select_model(key: str, directory: str | os.PathLike | None = None,
                  shared: str | os.PathLike | None = None) -> None:
-    """Mark a model (``name`` or ``shared/name``) as the one the Draw page uses; ValueError if there is none."""
+    """Mark a model (``name`` or ``shared/name``) as the one the Draw page uses; a Refusal if there is none."""
     name = key.removeprefix(SHARED_PREFIX)
     check_name(name)
     if find_model(key, directory, shared) is None:
-        raise ValueError(t("models.error.no_such_model", name=name))
+        raise Refusal("models.error.no_such_model", name=name)
     write_atomically(_folder(directory) / SELECTED_FILE,
                      lambda temporary: temporary.write_text(key + "\n", encoding="utf-8"))
 

@@ -1,7 +1,7 @@
 """What learners bring to the server: an MNIST ``.npz`` to train on, a ``.keras`` model to explore.
 
 Each is checked (size, layout, what the model is built of), counted in the learner's quota and kept in their
-workspace under a safe name; a refusal is a ValueError with a sentence that names the file, never a folder.
+workspace under a safe name; a refusal is a Refusal whose sentence names the file, never a folder.
 
     keep_npz(upload, workspace)     the kept file's path (for the trainer), or None without an upload
     keep_model(upload, workspace)   the kept model's name, or None without an upload

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnnlib.text import t
+from cnnlib.errors import Refusal
 
 CLASSROOM_ENV = "CNN_EXPLORER_CLASSROOM"
 QUOTA_MB_ENV, QUOTA_FILES_ENV = "CNN_EXPLORER_QUOTA_MB", "CNN_EXPLORER_QUOTA_MODELS"
@@ -78,7 +78,7 @@ def workspace(workspace_id: str | None, models_root: Path) -> Workspace:
     if workspace_id is None or workspace_id == SINGLE:
         return Workspace(SINGLE, models_root, models_root / SHARED_DIR)
     if not is_workspace_id(workspace_id):
-        raise ValueError(t("workspace.bad_id"))
+        raise Refusal("workspace.bad_id")
     return Workspace(workspace_id, models_root / LEARNERS_DIR / workspace_id, models_root / SHARED_DIR)
 
 
@@ -119,14 +119,14 @@ def usage(folder: Path, model_suffix: str = ".keras") -> Usage:
     return Usage(sum(sizes), models)
 
 
-class QuotaFull(ValueError):
-    """A save refused because the workspace is full; the sentence says how to make room."""
+class QuotaFull(Refusal):
+    """A save refused because the workspace is full; its sentence (worded when shown) says how to make room."""
 
 
 def check_room(folder: Path, quota: Quota, incoming_bytes: int = 0, new_models: int = 1) -> None:
     """Raise QuotaFull when ``incoming_bytes`` more or ``new_models`` more would not fit in ``folder``'s quota."""
     now = usage(folder)
     if now.models + new_models > quota.max_models:
-        raise QuotaFull(t("workspace.too_many_models", count=now.models, limit=quota.max_models))
+        raise QuotaFull("workspace.too_many_models", count=now.models, limit=quota.max_models)
     if now.bytes + incoming_bytes > quota.max_bytes:
-        raise QuotaFull(t("workspace.too_many_bytes", used=now.bytes / 2**20, limit=quota.max_bytes / 2**20))
+        raise QuotaFull("workspace.too_many_bytes", used=now.bytes / 2**20, limit=quota.max_bytes / 2**20)

@@ -12,23 +12,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.colors
 import plotly.graph_objects as go
 
 from cnnlib.network.reader import ModelReading
-from cnnlib.figures.grids import GAP_PX, GRID_BACKGROUND, TITLE_PX
+from cnnlib.figures.grids import GREYS, NO_MARGIN, color_range, tiles
 from cnnlib.mnist.preprocess import PreparedDigit
 from cnnlib.text import t
 
-# Spelled out as plotly's validation would: plotly.js's own "Greys" runs the other way, and it has no "RdBu_r".
-GREYS = plotly.colors.get_colorscale("Greys")  # as the tutorial's cmap='Greys': 0 is white, the maximum black
+# Spelled out as plotly's validation would (like GREYS): plotly.js has no "RdBu_r".
 SIGNED = [list(stop) for stop in go.Heatmap(colorscale="RdBu_r").colorscale]  # red positive, blue negative, white 0
 BAR_COLOR, WINNER_COLOR = "#9aa5b1", "#d62728"
 DIGIT_PX = 280  # the 28x28 digit, as wide as the canvas
 MAP_COLUMNS, MAP_TILE_PX = 8, 120  # filters, feature maps and pooled maps share these, so filter f sits above map f
 LAYER_COLUMNS, LAYER_TILE_PX = 16, 44  # a trained layer's 32 or 64 maps
 STEP_PX = 112  # each preparation step's picture
-NO_MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
 FILTER_HISTORY_PX = 48  # each filter in the replay's small multiples
 VALUE = "%{z:.3f}"  # the hovered cell's value, as plotly fills it in
 
@@ -38,56 +35,21 @@ def fast_figure(spec: dict) -> go.Figure:
     return go.Figure({**spec, "layout": {"template": {}, **spec["layout"]}}, _validate=False)
 
 
-def _tiles(images: np.ndarray, columns: int, band: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images (N, H, W) in rows of ``columns``, each below ``band`` empty rows and left of ``gap`` empty columns
-    (NaN, none after the last column): the mosaic and, for every cell, the number of its image."""
-    count, height, width = images.shape
-    rows = -(-count // columns)
-    cells = np.full((rows * columns, band + height, width + gap), np.nan, np.float32)
-    cells[:count, band:, :width] = images
-    numbers = np.broadcast_to(np.arange(rows * columns, dtype=np.min_scalar_type(rows * columns))[:, None, None],
-                              cells.shape)
-
-    def arrange(per_image: np.ndarray) -> np.ndarray:
-        grid = per_image.reshape(rows, columns, band + height, width + gap).transpose(0, 2, 1, 3)
-        return grid.reshape(rows * (band + height), columns * (width + gap))[:, :-gap]
-
-    return arrange(cells), arrange(numbers)
-
-
 def mosaic_figure(images: np.ndarray, hover_key: str, titles: Sequence[str] | None = None, columns: int = MAP_COLUMNS,
                   tile_px: int = MAP_TILE_PX, colorscale: list = GREYS, zmin: float | None = None,
                   zmax: float | None = None) -> go.Figure:
     """Same-sized images (N, H, W) as one heatmap sharing one colour scale, ``columns`` to a row, each ``tile_px``
-    wide with its title above; the sentence ``hover_key`` (its ``{number}`` and ``{value}`` filled in by plotly)
-    names a hovered cell.
+    wide with its title above (``cnnlib.figures.grids.tiles``); the sentence ``hover_key`` (its ``{number}`` and
+    ``{value}`` filled in by plotly) names a hovered cell.
 
     Columns line up across mosaics with the same ``columns`` and ``tile_px`` (filter f above feature map f).
     """
-    images = np.asarray(images, np.float32)
-    count, height, width = images.shape
-    columns = max(1, min(columns, count))
-    gap = max(1, round(GAP_PX * width / tile_px))  # in image pixels
-    cell_px = tile_px / (width + gap)  # screen pixels per image pixel
-    band = round(TITLE_PX / cell_px) if titles is not None else gap
-    mosaic, numbers = _tiles(images, columns, band, gap)
-    zmin = float(images.min()) if zmin is None else zmin
-    zmax = max(float(images.max()), zmin + 1e-6) if zmax is None else zmax  # all-zero maps: white, not grey
-    annotations = [{"x": (number % columns) * (width + gap) + (width - 1) / 2,
-                    "y": (number // columns) * (band + height) + band - 0.5, "text": title, "showarrow": False,
-                    "yanchor": "bottom", "font": {"size": 12}} for number, title in enumerate(titles or [])]
-    rows, wide = mosaic.shape
-    heatmap = {"type": "heatmap", "z": mosaic, "customdata": numbers, "colorscale": colorscale, "zmin": zmin,
+    laid = tiles(images, columns, tile_px, titles is not None)
+    zmin, zmax = color_range(images, zmin, zmax)
+    heatmap = {"type": "heatmap", "z": laid.z, "customdata": laid.numbers, "colorscale": colorscale, "zmin": zmin,
                "zmax": zmax, "showscale": False, "hoverongaps": False,
                "hovertemplate": t(hover_key, number="%{customdata}", value=VALUE) + "<extra></extra>"}
-    # A shape, not plot_bgcolor (which Streamlit's chart theme overrides), shows the edges of a blank map.
-    background = {"type": "rect", "x0": -0.5, "x1": wide - 0.5, "y0": -0.5, "y1": rows - 0.5, "layer": "below",
-                  "fillcolor": GRID_BACKGROUND, "line": {"width": 0}}
-    layout = {"shapes": [background], "margin": NO_MARGIN, **({"annotations": annotations} if annotations else {}),
-              "width": round(wide * cell_px), "height": round(rows * cell_px),
-              "xaxis": {"visible": False, "range": [-0.5, wide - 0.5], "constrain": "domain"},
-              "yaxis": {"visible": False, "range": [rows - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain"}}
-    return fast_figure({"data": [heatmap], "layout": layout})
+    return fast_figure({"data": [heatmap], "layout": laid.layout(titles)})
 
 
 def digit_figure(image: np.ndarray, description: str) -> go.Figure:

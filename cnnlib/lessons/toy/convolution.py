@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlib.errors import Refusal
 from cnnlib.text import t
 
 PADDINGS = ("VALID", "SAME")
@@ -121,51 +122,51 @@ class Trace:
 
 
 def _pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int]:
-    """An int or a pair as ``(rows, columns)`` of whole numbers ≥ 1, or a ValueError; ``name`` is "strides" or
+    """An int or a pair as ``(rows, columns)`` of whole numbers ≥ 1, or a Refusal; ``name`` is "strides" or
     "pool_size"."""
     pair = (value, value) if np.isscalar(value) else tuple(value)
     if len(pair) != 2:
-        raise ValueError(t(f"toy.error.{name}.count", value=value))
+        raise Refusal(f"toy.error.{name}.count", value=value)
     for item in pair:
         if not isinstance(item, (int, float, np.integer, np.floating)) or isinstance(item, bool) \
                 or not float(item).is_integer() or item < 1:
-            raise ValueError(t(f"toy.error.{name}.whole", value=value))
+            raise Refusal(f"toy.error.{name}.whole", value=value)
     return int(pair[0]), int(pair[1])
 
 
 def _numbers(array, name: str) -> np.ndarray:
-    """``array`` as float64 with 4 axes, all finite and every axis at least 1, or a ValueError; ``name`` is "image",
+    """``array`` as float64 with 4 axes, all finite and every axis at least 1, or a Refusal; ``name`` is "image",
     "input" or "filters"."""
     try:
         numbers = np.asarray(array, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(t(f"toy.error.{name}.numbers")) from None
+        raise Refusal(f"toy.error.{name}.numbers") from None
     if numbers.ndim != 4:
-        raise ValueError(t(f"toy.error.{name}.shape", shape=numbers.shape))
+        raise Refusal(f"toy.error.{name}.shape", shape=numbers.shape)
     if 0 in numbers.shape:
-        raise ValueError(t(f"toy.error.{name}.empty_axis", shape=numbers.shape))
+        raise Refusal(f"toy.error.{name}.empty_axis", shape=numbers.shape)
     if not np.isfinite(numbers).all():
-        raise ValueError(t(f"toy.error.{name}.not_finite"))
+        raise Refusal(f"toy.error.{name}.not_finite")
     return numbers
 
 
 def _image(image, name: str = "image") -> np.ndarray:
-    """One NHWC image ``(1, H, W, C)`` as float64, or a ValueError; ``name`` is "image" or "input"."""
+    """One NHWC image ``(1, H, W, C)`` as float64, or a Refusal; ``name`` is "image" or "input"."""
     numbers = _numbers(image, name)
     if numbers.shape[0] != 1:
-        raise ValueError(t(f"toy.error.{name}.one_image", shape=numbers.shape))
+        raise Refusal(f"toy.error.{name}.one_image", shape=numbers.shape)
     return numbers
 
 
 def _paddings(height: int, width: int, kernel: tuple[int, int], strides: tuple[int, int], padding: str,
               too_big: str) -> tuple[AxisPadding, AxisPadding]:
-    """Both axes' padding, or a ValueError when the window does not fit with VALID; ``too_big`` names that error:
+    """Both axes' padding, or a Refusal when the window does not fit with VALID; ``too_big`` names that error:
     "filter_too_big" or "window_too_big"."""
     if padding not in PADDINGS:
-        raise ValueError(t("toy.error.padding", padding=padding))
+        raise Refusal("toy.error.padding", padding=padding)
     if padding == "VALID" and (kernel[0] > height or kernel[1] > width):
-        raise ValueError(t(f"toy.error.{too_big}", kernel_height=kernel[0], kernel_width=kernel[1], height=height,
-                           width=width))
+        raise Refusal(f"toy.error.{too_big}", kernel_height=kernel[0], kernel_width=kernel[1], height=height,
+                           width=width)
     return axis_padding(height, kernel[0], strides[0], padding), axis_padding(width, kernel[1], strides[1], padding)
 
 
@@ -183,6 +184,13 @@ def _window_cells(top: int, left: int, kernel: tuple[int, int], channels: range)
     return [(top + i, left + j, c) for c in channels for i in range(kernel[0]) for j in range(kernel[1])]
 
 
+def _positions(paddings, stride: tuple[int, int]):
+    """Every output cell ``(row, column)`` in reading order, with its window's top-left cell ``(top, left)``."""
+    for row in range(paddings[0].out):
+        for col in range(paddings[1].out):
+            yield row, col, row * stride[0], col * stride[1]
+
+
 def conv2d(image, filters, strides=1, padding: str = "VALID") -> Trace:
     """``tf.nn.conv2d`` for one image, keeping every multiply-and-sum. ``image`` (1, H, W, C), ``filters``
     (kh, kw, C, F) -> output (1, out_h, out_w, F). Padding cells are 0. Example: the tutorial's numbers give
@@ -191,27 +199,25 @@ def conv2d(image, filters, strides=1, padding: str = "VALID") -> Trace:
     weights = _numbers(filters, "filters")
     kernel = (weights.shape[0], weights.shape[1])
     if weights.shape[2] != x.shape[3]:
-        raise ValueError(t("toy.error.channels", image=x.shape[3], filters=weights.shape[2]))
+        raise Refusal("toy.error.channels", image=x.shape[3], filters=weights.shape[2])
     stride = _pair(strides, "strides")
     paddings = _paddings(x.shape[1], x.shape[2], kernel, stride, padding, "filter_too_big")
     padded, mask = _pad(x, paddings, 0.0)
-    out_h, out_w, n_filters = paddings[0].out, paddings[1].out, weights.shape[3]
-    output = np.zeros((1, out_h, out_w, n_filters))  # (1, out_h, out_w, F)
+    n_filters = weights.shape[3]
+    output = np.zeros((1, paddings[0].out, paddings[1].out, n_filters))  # (1, out_h, out_w, F)
     steps = []
     for f in range(n_filters):
-        for row in range(out_h):
-            for col in range(out_w):
-                top, left = row * stride[0], col * stride[1]
-                cells = _window_cells(top, left, kernel, range(x.shape[3]))
-                values = tuple(float(padded[0, r, c, ch]) for r, c, ch in cells)
-                kernel_weights = tuple(float(weights[r - top, c - left, ch, f]) for r, c, ch in cells)
-                products = tuple(v * w for v, w in zip(values, kernel_weights))
-                total = float(np.sum(products))
-                output[0, row, col, f] = total
-                expression = " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in zip(values, kernel_weights))
-                steps.append(ConvStep(row, col, f, top, left, tuple(cells), values,
-                                      tuple(bool(mask[r, c]) for r, c, _ in cells), total,
-                                      f"{expression} = {format_number(total)}", kernel_weights, products))
+        for row, col, top, left in _positions(paddings, stride):
+            cells = _window_cells(top, left, kernel, range(x.shape[3]))
+            values = tuple(float(padded[0, r, c, ch]) for r, c, ch in cells)
+            kernel_weights = tuple(float(weights[r - top, c - left, ch, f]) for r, c, ch in cells)
+            products = tuple(v * w for v, w in zip(values, kernel_weights))
+            total = float(np.sum(products))
+            output[0, row, col, f] = total
+            expression = " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in zip(values, kernel_weights))
+            steps.append(ConvStep(row, col, f, top, left, tuple(cells), values,
+                                  tuple(bool(mask[r, c]) for r, c, _ in cells), total,
+                                  f"{expression} = {format_number(total)}", kernel_weights, products))
     return Trace("conv", x, padded, mask, kernel, stride, paddings, output, tuple(steps), weights)
 
 
@@ -231,22 +237,20 @@ def max_pool(x, ksize=2, strides=2, padding: str = "VALID") -> Trace:
     stride = _pair(strides, "strides")
     paddings = _paddings(values_in.shape[1], values_in.shape[2], kernel, stride, padding, "window_too_big")
     padded, mask = _pad(values_in, paddings, -np.inf)
-    out_h, out_w, channels = paddings[0].out, paddings[1].out, values_in.shape[3]
-    output = np.zeros((1, out_h, out_w, channels))  # (1, out_h, out_w, C)
+    channels = values_in.shape[3]
+    output = np.zeros((1, paddings[0].out, paddings[1].out, channels))  # (1, out_h, out_w, C)
     steps = []
     for ch in range(channels):
-        for row in range(out_h):
-            for col in range(out_w):
-                top, left = row * stride[0], col * stride[1]
-                cells = _window_cells(top, left, kernel, range(ch, ch + 1))
-                padded_cells = tuple(bool(mask[r, c]) for r, c, _ in cells)
-                values = tuple(float(padded[0, r, c, ch]) for r, c, _ in cells)
-                candidates = tuple(v for v, is_pad in zip(values, padded_cells) if not is_pad)
-                winner = int(np.argmax(values))  # padding is -inf, so the winner is always a real cell
-                total = values[winner]
-                output[0, row, col, ch] = total
-                steps.append(PoolStep(row, col, ch, top, left, tuple(cells), values, padded_cells, total,
-                                      _max_expression(candidates, total, sum(padded_cells)), candidates, winner))
+        for row, col, top, left in _positions(paddings, stride):
+            cells = _window_cells(top, left, kernel, range(ch, ch + 1))
+            padded_cells = tuple(bool(mask[r, c]) for r, c, _ in cells)
+            values = tuple(float(padded[0, r, c, ch]) for r, c, _ in cells)
+            candidates = tuple(v for v, is_pad in zip(values, padded_cells) if not is_pad)
+            winner = int(np.argmax(values))  # padding is -inf, so the winner is always a real cell
+            total = values[winner]
+            output[0, row, col, ch] = total
+            steps.append(PoolStep(row, col, ch, top, left, tuple(cells), values, padded_cells, total,
+                                  _max_expression(candidates, total, sum(padded_cells)), candidates, winner))
     return Trace("max-pool", values_in, padded, mask, kernel, stride, paddings, output, tuple(steps))
 
 
@@ -264,54 +268,4 @@ def resized(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return result
 
 
-def tensorflow_outputs(image, filters, conv_strides, conv_padding: str, pool_size, pool_strides,
-                       pool_padding: str) -> tuple[np.ndarray, np.ndarray]:
-    """What ``tf.nn.conv2d`` then ``tf.nn.max_pool2d`` give for the same numbers, in float32 as in the tutorial.
-    TensorFlow is imported here, only when asked (it takes seconds)."""
-    import tensorflow as tf
-
-    conv = tf.nn.conv2d(np.asarray(image, np.float32), np.asarray(filters, np.float32),
-                        list(_pair(conv_strides, "strides")), conv_padding)
-    pool = tf.nn.max_pool2d(conv, list(_pair(pool_size, "pool_size")), list(_pair(pool_strides, "strides")),
-                            pool_padding)
-    return conv.numpy(), pool.numpy()
-
-
-def _shape_argument(pair: tuple[int, int]) -> str:
-    """``1`` for (1, 1), ``[1, 2]`` otherwise: how tf.nn takes strides and sizes."""
-    return str(pair[0]) if pair[0] == pair[1] else f"[{pair[0]}, {pair[1]}]"
-
-
-def _grid_literal(grid: np.ndarray, indent: int) -> str:
-    """A 2-D grid as a Python list literal, one row a line, rows aligned under ``indent`` spaces."""
-    rows = ["[" + ", ".join(format_number(v) for v in row) + "]" for row in grid]
-    return "[" + (",\n" + " " * (indent + 1)).join(rows) + "]"
-
-
-def tensorflow_code(image, filters, conv_strides, conv_padding: str, pool_size, pool_strides,
-                    pool_padding: str) -> str:
-    """Runnable TensorFlow 2 code that computes the same conv and max-pool (the tutorial's section 1, in TF2)."""
-    image, filters = np.asarray(image, dtype=np.float64), np.asarray(filters, dtype=np.float64)
-    _, height, width, channels = image.shape
-    kh, kw, _, n_filters = filters.shape
-    lines = ["import numpy as np", "import tensorflow as tf", "",
-             f"image = np.zeros((1, {height}, {width}, {channels}), np.float32)  # {t('toy.code.image_axes')}"]
-    for c in range(channels):
-        prefix = f"image[0, :, :, {c}] = "
-        lines.append(prefix + _grid_literal(image[0, :, :, c], len(prefix)))
-    lines.append(f"filters = np.zeros(({kh}, {kw}, {channels}, {n_filters}), np.float32)  "
-                 f"# {t('toy.code.filter_axes')}")
-    for f in range(n_filters):
-        for c in range(channels):
-            prefix = f"filters[:, :, {c}, {f}] = "
-            lines.append(prefix + _grid_literal(filters[:, :, c, f], len(prefix)))
-    conv = conv2d(image, filters, conv_strides, conv_padding)
-    pool = max_pool(conv.output, pool_size, pool_strides, pool_padding)
-    lines += ["",
-              f"conv = tf.nn.conv2d(image, filters, strides={_shape_argument(conv.strides)}, "
-              f"padding=\"{conv_padding}\")  # {conv.output.shape}",
-              f"pool = tf.nn.max_pool2d(conv, ksize={_shape_argument(pool.kernel)}, "
-              f"strides={_shape_argument(pool.strides)}, padding=\"{pool_padding}\")  # {pool.output.shape}",
-              "for f in range(conv.shape[-1]):",
-              "    print(f\"feature map {f}: conv\\n{conv[0, :, :, f].numpy()}\\nmax-pool\\n{pool[0, :, :, f].numpy()}\")"]
-    return "\n".join(lines) + "\n"
+from cnnlib.lessons.toy.tensorflow import tensorflow_code, tensorflow_outputs  # noqa: E402  (they use the above)

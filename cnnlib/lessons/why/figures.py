@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnlib.lessons.why.explain import KnockoutRanking, Nudge, Occlusion
-from cnnlib.figures.grids import image_grid
+from cnnlib.figures.grids import GREYS, NO_MARGIN, image_grid
 from cnnlib.text import t
 
 DIGIT_PX = 336  # a 28x28 map, 12 screen pixels a pixel: room for the hover's three lines
@@ -17,7 +17,6 @@ SIGNED_HEAT = [[0.0, "rgba(33,102,172,0.9)"], [0.5, "rgba(255,255,255,0)"], [1.0
 SERIES_COLORS = ("#9aa5b1", "#d62728")  # the trained answer grey, the changed one red
 NUDGE_PX = 210  # the digit, the nudged digit and the change: three in a row
 RANKED_CHANNELS = 10
-NO_MARGIN = {"l": 0, "r": 0, "t": 0, "b": 0}
 
 
 def overlay_figure(image: np.ndarray, heat: np.ndarray, signed: bool = False, customdata: np.ndarray | None = None,
@@ -29,7 +28,7 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, signed: bool = False, cu
     limit = float(np.abs(heat).max()) or 1.0
     template = hovertemplate or t("why.figure.map_hover", row="%{y}", column="%{x}", value="%{z:.3f}")
     figure = go.Figure([
-        go.Heatmap(z=image, colorscale="Greys", zmin=0, zmax=DIGIT_INK_SCALE, showscale=False, hoverinfo="skip"),
+        go.Heatmap(z=image, colorscale=GREYS, zmin=0, zmax=DIGIT_INK_SCALE, showscale=False, hoverinfo="skip"),
         go.Heatmap(z=heat, colorscale=SIGNED_HEAT if signed else HEAT, zmin=-limit if signed else 0, zmax=limit,
                    showscale=False, customdata=customdata, hovertemplate=template + "<extra></extra>"),
     ])

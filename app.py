@@ -4,7 +4,8 @@ import streamlit as st
 
 from cnnlib.server.heap import freeze_imported_objects
 from cnnlib.text import t
-from pages import APP_NAVIGATION_KEY, app_pages, language_switch, settle_language, settle_workspace, workspace_panel
+from pages import app_pages, language_switch, settle_language, settle_workspace, workspace_panel
+from pages.parts.state import NAVIGATION_RAN
 
 settle_language()
 settle_workspace()
@@ -12,6 +13,6 @@ st.set_page_config(page_title=t("common.app_title"), page_icon=":material/grid_o
 navigation = st.navigation(app_pages())
 language_switch()
 workspace_panel()
-st.session_state[APP_NAVIGATION_KEY] = True
+st.session_state[NAVIGATION_RAN] = True
 navigation.run()
 freeze_imported_objects()  # the collections Streamlit runs after each rerun then skip TensorFlow's objects

@@ -4,6 +4,7 @@ Streamlit's legacy ``pages/`` discovery skips this file, so app.py and the page 
 """
 
 import os
+from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -13,18 +14,16 @@ from cnnlib.mnist.data import MnistData, load_mnist
 from cnnlib.store.saved import models_dir
 from cnnlib.text import t
 from cnnlib.store.workspace import (SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace,
-                              workspace_id_for_user)
+                                    workspace_id_for_user)
+from pages.parts.state import LANGUAGE, LANGUAGE_SWITCH, NAVIGATION_RAN, WORKSPACE
 
-APP_NAVIGATION_KEY = "app_navigation_ran"  # set by app.py on every run
-LANGUAGE_KEY, LANGUAGE_SWITCH_KEY = "app_language", "app_language_switch"
-LANGUAGE_PARAM, LANGUAGE_ENV = "lang", "CNN_EXPLORER_LANG"
-WORKSPACE_KEY, WORKSPACE_PARAM = "app_workspace", "learner"
+LANGUAGE_PARAM, LANGUAGE_ENV, WORKSPACE_PARAM = "lang", "CNN_EXPLORER_LANG", "learner"  # ?lang=ko&learner=…
 MNIST_CACHE_ENTRIES = 4  # sources or files kept in memory at once, server-wide
 
 
 def session_language() -> str:
     """The language this learner's session reads."""
-    return st.session_state.get(LANGUAGE_KEY, text.ENGLISH)
+    return st.session_state.get(LANGUAGE, text.ENGLISH)
 
 
 text.use_language(session_language)
@@ -36,23 +35,23 @@ def settle_language() -> None:
     Streamlit drops query parameters when the learner moves to another page, so every run writes ``?lang=`` back:
     a reload or a shared link then opens in the same language.
     """
-    if LANGUAGE_KEY not in st.session_state:
-        st.session_state[LANGUAGE_KEY] = text.choose_language(
+    if LANGUAGE not in st.session_state:
+        st.session_state[LANGUAGE] = text.choose_language(
             st.query_params.get(LANGUAGE_PARAM), os.environ.get(LANGUAGE_ENV), st.context.locale)
-    if st.query_params.get(LANGUAGE_PARAM) != st.session_state[LANGUAGE_KEY]:
-        st.query_params[LANGUAGE_PARAM] = st.session_state[LANGUAGE_KEY]
+    if st.query_params.get(LANGUAGE_PARAM) != st.session_state[LANGUAGE]:
+        st.query_params[LANGUAGE_PARAM] = st.session_state[LANGUAGE]
 
 
 def _language_switched() -> None:
     """Switch callback: the new language for this session (kept apart from the widget, whose state Streamlit drops
     on runs that do not draw it)."""
-    st.session_state[LANGUAGE_KEY] = st.session_state[LANGUAGE_SWITCH_KEY]
+    st.session_state[LANGUAGE] = st.session_state[LANGUAGE_SWITCH]
 
 
 def language_switch() -> None:
     """한국어 / English in the sidebar; switching reruns the page in the other language and keeps all the rest."""
-    st.session_state[LANGUAGE_SWITCH_KEY] = st.session_state[LANGUAGE_KEY]
-    st.sidebar.radio(t("common.language_label"), text.LANGUAGES, key=LANGUAGE_SWITCH_KEY, horizontal=True,
+    st.session_state[LANGUAGE_SWITCH] = st.session_state[LANGUAGE]
+    st.sidebar.radio(t("common.language_label"), text.LANGUAGES, key=LANGUAGE_SWITCH, horizontal=True,
                      format_func=lambda code: t(f"common.language.{code}"), on_change=_language_switched)
 
 
@@ -74,16 +73,22 @@ def _first_workspace_id() -> str:
 
 def settle_workspace() -> None:
     """Choose the session's workspace once and keep its id in the URL (``?learner=…``) across pages and reloads."""
-    if WORKSPACE_KEY not in st.session_state:
-        st.session_state[WORKSPACE_KEY] = _first_workspace_id()
-    learner = st.session_state[WORKSPACE_KEY]
+    if WORKSPACE not in st.session_state:
+        st.session_state[WORKSPACE] = _first_workspace_id()
+    learner = st.session_state[WORKSPACE]
     if learner != SINGLE and not _signed_in_identity() and st.query_params.get(WORKSPACE_PARAM) != learner:
         st.query_params[WORKSPACE_PARAM] = learner
 
 
 def current_workspace() -> Workspace:
     """This learner's workspace: their models folder and the teacher's shared one."""
-    return workspace(st.session_state.get(WORKSPACE_KEY, SINGLE), models_dir())
+    return workspace(st.session_state.get(WORKSPACE, SINGLE), models_dir())
+
+
+def workspace_folders() -> tuple[Path, Path]:
+    """Where this learner's models are: their own folder, then the teacher's shared one."""
+    learner = current_workspace()
+    return learner.models_dir, learner.shared_dir
 
 
 def workspace_panel() -> None:
@@ -116,7 +121,7 @@ def ensure_app_navigation() -> None:
     after a restart) would get this page alone, without app.py's page config, under a sidebar of raw file names.
     Calling ``st.navigation`` switches the whole server to the app's pages; the rerun opens this page through app.py.
     """
-    if APP_NAVIGATION_KEY not in st.session_state:
+    if NAVIGATION_RAN not in st.session_state:
         st.navigation(app_pages(), position="hidden")
         st.rerun()
 
@@ -128,6 +133,7 @@ def _cached_mnist(source: str, npz_path: str | None) -> MnistData:
 
 
 def cached_mnist(source: str = "auto", npz_path: str | None = None) -> MnistData:
-    """MNIST from ``source`` (see ``cnnlib.mnist.data``), shared by every page and session; ValueError/OSError if it fails."""
+    """MNIST from ``source`` (see ``cnnlib.mnist.data``), shared by every page and session; Refusal or OSError if it
+    cannot be had (pages/parts/errors.py words either)."""
     with st.spinner(t("common.loading_mnist")):
         return _cached_mnist(source, npz_path or None)

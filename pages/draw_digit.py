@@ -4,20 +4,20 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnnlib.lessons.draw import words as digit_text
-
-from cnnlib.network import reader
-
+from cnnlib.errors import Refusal
+from cnnlib.lessons.draw import figures
 from cnnlib.lessons.draw import steps as draw_steps
-
+from cnnlib.lessons.draw import words as digit_text
 from cnnlib.mnist import preprocess
 from cnnlib.mnist.strokes import CANVAS_SIDE, PEN_WIDTH
-from cnnlib.lessons.draw import figures
-from cnnlib.store.saved import SavedModel, list_models, selected_model
+from cnnlib.network import reader
+from cnnlib.store.saved import SavedModel, list_models
 from cnnlib.text import t
-from pages import cached_mnist, current_workspace, ensure_app_navigation
+from pages import cached_mnist, ensure_app_navigation, workspace_folders
+from pages.parts.errors import explained_errors
+from pages.parts.models import chosen_model, model_probe, replayed_reading
 from pages.parts.saved_models import model_upload, say
-from pages.parts.models import model_probe, replayed_reading
+from pages.parts.state import CHOSEN_MODEL, DIGIT, init_page
 
 ensure_app_navigation()
 
@@ -29,17 +29,8 @@ DEFAULTS = {"draw_source": "draw", "draw_stroke_width": PEN_WIDTH, "draw_sample_
             "draw_conv_stride": draw_steps.TUTORIAL_CONV_STRIDE, "draw_conv_padding": draw_steps.TUTORIAL_CONV_PADDING,
             "draw_seed": 0, "draw_pool_size": draw_steps.TUTORIAL_POOL_SIZE,
             "draw_pool_stride": draw_steps.TUTORIAL_POOL_STRIDE, "draw_pool_padding": draw_steps.TUTORIAL_POOL_PADDING}
-Probe = reader.ModelProbe | ValueError | None  # the chosen model's reader, why it cannot be read, or no model
-
-
-def init_state(models: list[SavedModel]) -> None:
-    """Every session_state key, re-assigned on every run so that a hidden widget keeps its value; the chosen model
-    (its key: ``name``, or ``shared/name`` for the teacher's) falls back when its file is gone."""
-    for key, value in DEFAULTS.items():
-        st.session_state[key] = st.session_state.get(key, value)
-    if (current := st.session_state.get("draw_model")) not in [model.key for model in models]:
-        current = getattr(selected_model(*FOLDERS), "key", None)
-    st.session_state["draw_model"] = current
+Probe = reader.ModelProbe | Refusal | None  # the chosen model's reader, why it cannot be read, or no model
+init_page(DEFAULTS)
 
 
 def canvas_input() -> preprocess.PreparedDigit | None:
@@ -71,19 +62,17 @@ def sample_input() -> tuple[np.ndarray, str]:
     return data.x_train[index] / np.float32(255), t("draw.description.sample", index=index, label=data.y_train[index])
 
 
+@explained_errors()
 def upload_input() -> preprocess.PreparedDigit | None:
     """A photo or scan of a digit (dark on light is fine); None until one is uploaded or when it cannot be read."""
     upload = st.file_uploader(t("draw.upload.label"), type=["png", "jpg", "jpeg"], key="draw_upload")
-    try:
-        prepared = None if upload is None else preprocess.uploaded_image_to_mnist(upload.getvalue())
-    except ValueError as error:
-        st.error(str(error))
-        return None
+    prepared = None if upload is None else preprocess.uploaded_image_to_mnist(upload.getvalue())
     if upload is not None and prepared is None:
         st.warning(t("draw.upload.blank"))
     return prepared
 
 
+@explained_errors()
 def conv_panel(image: np.ndarray, probe: Probe) -> draw_steps.TutorialSteps | None:
     """Section 2.2's convolution: the filters and where they come from, the feature maps after swapaxes, the shapes."""
     st.header(t("draw.conv.header"))
@@ -107,11 +96,7 @@ def conv_panel(image: np.ndarray, probe: Probe) -> draw_steps.TutorialSteps | No
     else:
         filters = draw_steps.random_filters(count, kernel, seed)
         st.caption(digit_text.random_filters_text(kernel, count, seed))
-    try:
-        steps = draw_steps.tutorial_conv(image, filters, stride, padding)
-    except ValueError as error:
-        st.error(str(error))
-        return None
+    steps = draw_steps.tutorial_conv(image, filters, stride, padding)
     st.markdown(digit_text.conv_text(steps, stride, padding))
     st.plotly_chart(figures.filter_grid_figure(steps.filters), key="draw_filters", width="content")
     st.caption(digit_text.filters_caption(steps))
@@ -120,6 +105,7 @@ def conv_panel(image: np.ndarray, probe: Probe) -> draw_steps.TutorialSteps | No
     return steps
 
 
+@explained_errors()
 def pool_panel(steps: draw_steps.TutorialSteps) -> None:
     """Section 2.2's max-pool of the feature maps: smaller and blurrier, the strongest response in each window."""
     st.header(t("draw.pool.header"))
@@ -127,29 +113,28 @@ def pool_panel(steps: draw_steps.TutorialSteps) -> None:
     size = columns[0].slider(t("draw.pool.window"), 1, 4, key="draw_pool_size")
     stride = columns[1].slider(t("draw.pool.stride"), 1, 4, key="draw_pool_stride")
     padding = columns[2].radio(t("draw.pool.padding"), PADDINGS, key="draw_pool_padding", horizontal=True)
-    try:
-        steps = steps.pooled(size, stride, padding)
-    except ValueError as error:
-        st.error(str(error))
-        return None
+    steps = steps.pooled(size, stride, padding)
     st.markdown(digit_text.pool_text(steps, size, stride, padding))
     st.plotly_chart(figures.map_grid_figure(steps.pool_maps, "pool"), key="draw_pool_maps", width="content")
     st.caption(digit_text.pool_maps_caption(steps, size))
 
 
+@explained_errors()
 def model_panel(image: np.ndarray, models: list[SavedModel], chosen: SavedModel | None, probe: Probe) -> None:
     """A trained network on this digit: choose the model (or bring your own), replay its training, see its answer
     and every layer's output."""
     st.header(t("draw.model.header"))
     say("draw_models_notice")
-    model_upload("draw_model_upload", "draw_models_notice", "draw_model")
+    model_upload("draw_model_upload", "draw_models_notice", CHOSEN_MODEL)
     if not models:
         st.info(t("draw.model.none"), icon=":material/info:")
         st.page_link("pages/train.py", label=t("draw.model.train_link"), icon=":material/model_training:")
         return
     labels = {model.key: digit_text.model_label(model) for model in models}
-    st.selectbox(t("draw.model.chooser"), list(labels), format_func=labels.get, key="draw_model")
-    if isinstance(probe, ValueError):
+    st.session_state["draw_model"] = chosen.key  # the chooser shows the shared choice (its own state ends off-page)
+    st.selectbox(t("draw.model.chooser"), list(labels), format_func=labels.get, key="draw_model",
+                 on_change=lambda: st.session_state.update({CHOSEN_MODEL: st.session_state["draw_model"]}))
+    if isinstance(probe, Refusal):
         st.error(str(probe))
         return
     reading = replayed_reading("draw_epoch", chosen, probe, image)
@@ -190,17 +175,16 @@ def digit_panel() -> np.ndarray | None:
     return image
 
 
-FOLDERS = (current_workspace().models_dir, current_workspace().shared_dir)
-models = list_models(*FOLDERS)
-init_state(models)
 st.title(t("draw.title"))
 st.markdown(t("draw.intro"))
-st.session_state["digit_image"] = image = digit_panel()  # float32 (28, 28) or None; Why this answer? reads it too
-if image is not None:
-    chosen = next((model for model in models if model.key == st.session_state["draw_model"]), None)
-    with st.spinner(t("draw.model.loading")):  # after the canvas, so that it shows while TensorFlow first loads
-        probe = None if chosen is None else model_probe(str(chosen.path), chosen.modified)
-    steps = conv_panel(image, probe)
-    if steps is not None:
-        pool_panel(steps)
-    model_panel(image, models, chosen, probe)
+with explained_errors():
+    st.session_state[DIGIT] = image = digit_panel()  # float32 (28, 28) or None; Why this answer? reads it too
+    if image is not None:
+        models = list_models(*workspace_folders())
+        chosen = chosen_model(models)
+        with st.spinner(t("draw.model.loading")):  # after the canvas, so that it shows while TensorFlow first loads
+            probe = None if chosen is None else model_probe(str(chosen.path), chosen.modified)
+        steps = conv_panel(image, probe)
+        if steps is not None:
+            pool_panel(steps)
+        model_panel(image, models, chosen, probe)

@@ -7,10 +7,13 @@ from cnnlib.figures.grids import image_grid
 from cnnlib.mnist.figures import class_counts_figure
 from cnnlib.text import t
 from pages import cached_mnist, ensure_app_navigation
+from pages.parts.errors import explained_errors
+from pages.parts.state import init_page
 
 ensure_app_navigation()
 
 SAMPLE_COUNT = 30
+init_page({})
 
 
 def intro_panel() -> None:
@@ -41,7 +44,5 @@ def data_panel(data: MnistData) -> None:
 
 
 intro_panel()
-try:
+with explained_errors(within="common.mnist_failed"):
     data_panel(cached_mnist())
-except (ValueError, OSError) as error:
-    st.error(t("common.mnist_failed", reason=error))

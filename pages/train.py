@@ -11,8 +11,10 @@ from cnnlib.training.progress import Progress, RunState, diagnose
 from cnnlib.training.runs import TrainingRun, latest_for, server_registry, submit_for
 from cnnlib.store.uploads import keep_npz
 from pages import cached_mnist, current_workspace, ensure_app_navigation
+from pages.parts.errors import explained_errors
 from pages.parts.recipe import recipe_panel, use_preset
 from pages.parts.saved_models import act, receive, saved_models_panel, say
+from pages.parts.state import init_page
 
 ensure_app_navigation()
 
@@ -21,13 +23,8 @@ MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
                    "train_limit": None}
 SESSION_DEFAULTS = {"train_rendered": None, "train_npz_file": None}  # what the live panel drew; the uploaded npz
-
-
-def init_state() -> None:
-    """Every session_state key this page uses, created once; the user's choices come back after leaving the page."""
-    remembered = st.session_state.get("train_choices", {})  # outlives the widgets, which forget a left page
-    for key, default in {**SESSION_DEFAULTS, **CHOICE_DEFAULTS, **remembered}.items():
-        st.session_state.setdefault(key, default)
+CHOICES = "train_choices"  # the widgets' values, kept for the next visit: widgets forget a page the learner left
+init_page({**SESSION_DEFAULTS, **CHOICE_DEFAULTS, **st.session_state.get(CHOICES, {})})
 
 
 def npz_panel(column) -> str | None:
@@ -49,12 +46,10 @@ def data_panel() -> TrainConfig | None:
     left, right = st.columns([3, 2])
     source = left.selectbox(t("train.data.source"), SOURCES, key="train_data_source",
                             format_func=sentences.source_label)
-    try:
+    data = None  # until the chosen data is loaded; a refusal or a file that cannot be read is said
+    with explained_errors(within="common.mnist_failed"):
         npz_path = npz_panel(left) if source == "npz" else None
         data = None if source == "npz" and npz_path is None else cached_mnist(source, npz_path)
-    except (ValueError, OSError) as error:
-        st.error(t("common.mnist_failed", reason=error))
-        return None
     if data is None:
         return None
     available = len(data.x_train)
@@ -114,6 +109,7 @@ def live_panel() -> None:
         results_panel(run, progress)
 
 
+@explained_errors()
 def live_fragment(run: TrainingRun) -> None:
     """One tick: read the snapshot, redraw; a run that changed what the page shows redraws the whole page once."""
     progress, latest = run.snapshot(), latest_for(current_workspace())
@@ -133,13 +129,10 @@ def results_panel(run: TrainingRun, progress: Progress) -> None:
     if not progress.misclassified:
         right.success(t("train.results.none_wrong"))
         return
-    try:
+    with explained_errors(right, within="train.results.reload_failed"):
         x_test = cached_mnist(progress.data_source, run.config.npz_path).x_test
-    except (ValueError, OSError) as error:
-        right.error(t("train.results.reload_failed", reason=error))
-        return
-    right.plotly_chart(misclassified_figure(x_test, progress.misclassified[:MISCLASSIFIED_SHOWN]),
-                       key="train_misclassified")
+        right.plotly_chart(misclassified_figure(x_test, progress.misclassified[:MISCLASSIFIED_SHOWN]),
+                           key="train_misclassified")
 
 
 def overlay_panel() -> None:
@@ -155,14 +148,14 @@ def overlay_panel() -> None:
                         key="train_overlay_chart", width="stretch")
 
 
-init_state()
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
-recipe_panel()
-config = data_panel()
-st.session_state["train_choices"] = {key: st.session_state[key] for key in CHOICE_DEFAULTS}  # see init_state
-controls_panel(config, latest_for(current_workspace()))
-live_panel()
-overlay_panel()
-saved_models_panel("train")
-server_registry().keep_trainer_ready()  # a trainer waits with a network traced: Start answers at once
+with explained_errors():
+    recipe_panel()
+    config = data_panel()
+    st.session_state[CHOICES] = {key: st.session_state[key] for key in CHOICE_DEFAULTS}
+    controls_panel(config, latest_for(current_workspace()))
+    live_panel()
+    overlay_panel()
+    saved_models_panel("train")
+    server_registry().keep_trainer_ready()  # a trainer waits with a network traced: Start answers at once

@@ -5,40 +5,33 @@ import pandas as pd
 import streamlit as st
 
 from cnnlib import explain
-
-from cnnlib.lessons.why import words as why_text
+from cnnlib.errors import Refusal
 from cnnlib.lessons.why import figures
-from cnnlib.store.saved import find_model, selected_model
+from cnnlib.lessons.why import words as why_text
+from cnnlib.store.saved import list_models
 from cnnlib.text import t
-from pages import current_workspace, ensure_app_navigation
-from pages.parts.models import epoch_slider, explained_model
+from pages import ensure_app_navigation, workspace_folders
+from pages.parts.errors import explained_errors
+from pages.parts.models import chosen_model, epoch_slider, explained_model
+from pages.parts.state import DIGIT, init_page
 
 ensure_app_navigation()
 
 DIGITS = list(range(10))
 DEFAULTS = {"why_patch": 6, "why_stride": 2, "why_smooth": False, "why_samples": 16, "why_filter": 0,
             "why_filter_version": 0, "why_epsilon": 0.2}
-
-
-def init_state() -> None:
-    """Every session_state key, re-assigned on every run so that a hidden widget keeps its value; so is the Draw
-    page's ``draw_model``, a widget key that a run without its widget would drop."""
-    for key, value in DEFAULTS.items():
-        st.session_state[key] = st.session_state.get(key, value)
-    if "draw_model" in st.session_state:
-        st.session_state["draw_model"] = st.session_state["draw_model"]
+init_page(DEFAULTS)
 
 
 def digit_and_model() -> tuple[np.ndarray, object, str] | None:
     """The Draw page's digit and the chosen model (loaded, as it was after the epoch the replay slider shows), or
     None after saying how to get what is missing."""
-    image = st.session_state.get("digit_image")
+    image = st.session_state[DIGIT]
     if image is None:
         st.info(t("why.empty.digit"), icon=":material/draw:")
         st.page_link("pages/draw_digit.py", label=t("why.empty.draw_link"), icon=":material/draw:")
         return None
-    folders = (current_workspace().models_dir, current_workspace().shared_dir)
-    chosen = find_model(st.session_state.get("draw_model") or "", *folders) or selected_model(*folders)
+    chosen = chosen_model(list_models(*workspace_folders()))
     if chosen is None:
         st.info(t("why.empty.model"), icon=":material/info:")
         st.page_link("pages/train.py", label=t("why.empty.train_link"), icon=":material/model_training:")
@@ -46,7 +39,7 @@ def digit_and_model() -> tuple[np.ndarray, object, str] | None:
     replayed = epoch_slider("why_epoch", chosen)
     with st.spinner(t("why.empty.loading")):
         model = explained_model(str(chosen.path), chosen.modified, None if replayed is None else replayed[0])
-    if isinstance(model, ValueError):
+    if isinstance(model, Refusal):
         st.error(str(model))
         return None
     return np.asarray(image, np.float32), model, chosen.name
@@ -67,6 +60,7 @@ def answer_panel(image: np.ndarray, model, name: str) -> int:
 
 
 @st.fragment
+@explained_errors()
 def occlusion_panel(image: np.ndarray, model, target: int) -> None:
     """Hide a patch everywhere in turn and map how much the target's probability drops."""
     st.header(t("why.occlusion.header"))
@@ -79,6 +73,7 @@ def occlusion_panel(image: np.ndarray, model, target: int) -> None:
 
 
 @st.fragment
+@explained_errors()
 def gradient_panel(image: np.ndarray, model, target: int) -> None:
     """Saliency (or SmoothGrad) and Grad-CAM side by side."""
     st.header(t("why.gradients.header"))
@@ -93,8 +88,8 @@ def gradient_panel(image: np.ndarray, model, target: int) -> None:
     try:
         layer = explain.last_conv_layer(model)
         cam = explain.gradcam_map(model, image, target)
-    except ValueError as error:
-        gradcam.info(str(error), icon=":material/info:")
+    except Refusal as refusal:  # a model without a convolution: said, not an error
+        gradcam.info(str(refusal), icon=":material/info:")
         return
     gradcam.subheader(t("why.gradients.gradcam_title", layer=layer))
     gradcam.plotly_chart(figures.overlay_figure(image, cam), key="why_gradcam", width="content")
@@ -102,6 +97,7 @@ def gradient_panel(image: np.ndarray, model, target: int) -> None:
 
 
 @st.fragment
+@explained_errors()
 def knockout_panel(image: np.ndarray, model, target: int) -> None:
     """Switch chosen maps of a conv layer off; rank every map of it by what switching it off alone does."""
     st.header(t("why.knockout.header"))
@@ -127,13 +123,14 @@ def knockout_panel(image: np.ndarray, model, target: int) -> None:
 
 
 @st.fragment
+@explained_errors()
 def filter_panel(image: np.ndarray, model, name: str) -> None:
     """Edit one filter of the first conv layer in a table; its feature map and the answer follow."""
     st.header(t("why.filter.header"))
     try:
         layer = explain.first_conv_filters(model)
-    except ValueError as error:
-        st.info(str(error), icon=":material/info:")
+    except Refusal as refusal:  # a model without a convolution: said, not an error
+        st.info(str(refusal), icon=":material/info:")
         return
     left, middle, right = st.columns([1, 1, 2])
     index = left.number_input(t("why.filter.index", layer=layer.name), 0, layer.filters - 1, key="why_filter")
@@ -154,6 +151,7 @@ def filter_panel(image: np.ndarray, model, name: str) -> None:
 
 
 @st.fragment
+@explained_errors()
 def nudge_panel(image: np.ndarray, model) -> None:
     """Signed-gradient steps towards a digit the learner picks, within a budget: the nudged digit and its answer."""
     st.header(t("why.nudge.header"))
@@ -175,16 +173,14 @@ def nudge_panel(image: np.ndarray, model) -> None:
                                                     t("why.nudge.after"): nudged.probabilities}), key="why_nudge_bars")
 
 
-init_state()
 st.title(t("why.title"))
 st.markdown(t("why.intro"))
-if (found := digit_and_model()) is not None:
-    image, model, name = found
-    try:
+target = None  # the digit the panels explain, once there are a digit and a model that answers for it
+with explained_errors():  # a model this page cannot take apart (or a bug): a sentence, and no panels after it
+    if (found := digit_and_model()) is not None:
+        image, model, name = found
         target = answer_panel(image, model, name)
-    except ValueError as error:  # a model this page cannot take apart: a sentence saying why
-        st.error(str(error))
-        st.stop()
+if target is not None:
     occlusion_panel(image, model, target)
     gradient_panel(image, model, target)
     knockout_panel(image, model, target)

@@ -4,6 +4,7 @@ reload finds the run live and its Stop works; the other never sees that run or i
 import pytest
 from conftest import keyed_button, open_app_page, running_app, wait_until_idle
 from test_train_page import BATCH_POINTS_JS
+from test_pages import browser_trouble
 
 from cnnlib.store.saved import list_models
 from cnnlib.store.workspace import workspace
@@ -63,4 +64,4 @@ def test_two_learners_each_keep_their_own_run_and_models(classroom, learners):
     assert not list_models(workspace(learner_id(second), models).models_dir)
     assert saved[0].name not in second.content()
     for tab in learners:
-        assert tab.locator('[data-testid="stException"]').count() == 0
+        assert not browser_trouble(tab), browser_trouble(tab)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import APP_PATH, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
+from test_pages import browser_trouble, page_trouble
 
 from cnnlib.store import saved as saved_models
 
@@ -30,9 +31,9 @@ def draw_page(models_folder: Path, monkeypatch) -> AppTest:
     monkeypatch.setenv(saved_models.MODELS_DIR_ENV, str(models_folder))
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
     at.switch_page("pages/draw_digit.py").run()
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     at.segmented_control(key="draw_source").set_value("sample").run()
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     return at
 
 
@@ -62,7 +63,7 @@ def test_conv_controls_change_the_shapes(tmp_path, monkeypatch):
     assert chain in markdown_text(at)
     seed = at.number_input(key="draw_seed").value
     at.button(key="draw_new_filters").click().run()
-    assert not at.exception and at.number_input(key="draw_seed").value == seed + 1
+    assert not page_trouble(at) and at.number_input(key="draw_seed").value == seed + 1
 
 
 def test_settings_survive_while_there_is_no_digit(tmp_path, monkeypatch):
@@ -77,7 +78,7 @@ def test_settings_survive_while_there_is_no_digit(tmp_path, monkeypatch):
 def test_trained_model_predicts_and_lends_its_filters(tiny_model, monkeypatch):
     at = draw_page(tiny_model.path.parent, monkeypatch)
     at.selectbox(key="draw_model").set_value(TINY_MODEL).run()
-    assert not at.exception and not at.error
+    assert not page_trouble(at) and not at.error
     assert any(header.value.startswith("Prediction: ") for header in at.subheader)
     text = markdown_text(at)
     for layer in ("conv1", "pool1", "conv2", "pool2", "flatten", "dense1", "dense2", "logits"):
@@ -90,9 +91,35 @@ def test_trained_model_predicts_and_lends_its_filters(tiny_model, monkeypatch):
 def test_damaged_model_file_shows_an_error_not_a_traceback(tmp_path, monkeypatch):
     (tmp_path / "broken.keras").write_bytes(b"definitely not a zip archive")
     at = draw_page(tmp_path, monkeypatch)
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     assert "broken.keras could not be loaded" in at.error[0].value
     assert len(at.get("plotly_chart")) == 4  # the tutorial's steps still show
+
+
+@pytest.mark.parametrize("failure", ["refusal", "bug"])
+def test_a_refusal_is_its_sentence_and_a_bug_a_reference_with_the_rest_of_the_page_kept(failure, tmp_path,
+                                                                                         monkeypatch, caplog):
+    from cnnlib.errors import Refusal
+    from cnnlib.lessons.draw import steps as draw_steps
+    from cnnlib.text import t
+
+    def conv(*args):
+        if failure == "refusal":
+            raise Refusal("draw.error.filter_does_not_fit", size=9, height=7, width=7)
+        raise ValueError("operands could not be broadcast together with shapes (1,28,28,1) (9,9,1,5)")
+
+    at = draw_page(tmp_path, monkeypatch)
+    monkeypatch.setattr(draw_steps, "tutorial_conv", conv)
+    at.run()
+    [error] = at.error
+    if failure == "refusal":
+        assert error.value == "With VALID padding a 9x9 filter does not fit a 7x7 input: choose SAME padding or a " \
+                              "smaller size." and not caplog.records
+    else:
+        assert page_trouble(at) == [error.value] and "broadcast" not in error.value
+        assert any("broadcast" in str(record.exc_info[1]) for record in caplog.records)  # the server's log has it
+    assert [header.value for header in at.header] == [t(f"draw.{part}.header") for part in ("digit", "conv", "model")]
+    assert len(at.get("plotly_chart")) == 1 and "No trained model yet" in at.info[0].value  # the digit, the hint
 
 
 def test_drawn_pixels_go_through_with_the_recipe_pictures_made_only_when_opened(tmp_path, monkeypatch):
@@ -105,7 +132,7 @@ def test_drawn_pixels_go_through_with_the_recipe_pictures_made_only_when_opened(
     at.switch_page("pages/draw_digit.py").run()
     at.session_state["draw_pixels"] = np.asarray(canvas)  # what the canvas's last stroke left
     at.run()
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     assert "of 784 pixels hold ink" in markdown_text(at) and len(at.get("plotly_chart")) == 4
     assert [expander.label for expander in at.expander] == ["How your picture became 28x28 (MNIST's own recipe)"]
     assert not at.get("image")  # closed: no pictures made
@@ -134,7 +161,7 @@ def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, ti
     conv_maps = page.locator(".stPlotlyChart").nth(2)
     conv_maps.get_by_text("feature map 4").wait_for()
     assert conv_maps.get_by_text("feature map 5").count() == 0
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not browser_trouble(page), browser_trouble(page)
     assert np.isfinite(float(page.get_by_text("with probability").inner_text().split()[2].rstrip("%.")))
 
 
@@ -161,7 +188,7 @@ def test_the_drawing_survives_another_input_and_another_page(page, app_url):
     sidebar.get_by_text("Draw a digit", exact=True).click()
     page.get_by_text("28x28, draw").wait_for()
     assert ink_sentence(page) == drawn
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not browser_trouble(page), browser_trouble(page)
 
 
 def test_image_grid_tiles_every_map_in_one_heatmap_with_its_index_and_title():
@@ -323,7 +350,7 @@ def upload_model(at: AppTest, name: str, data: bytes) -> AppTest:
 def test_a_model_uploaded_on_the_draw_page_is_chosen_and_read_layer_by_layer(tmp_path, monkeypatch):
     at = draw_page(tmp_path / "models", monkeypatch)
     upload_model(at, "my net (1).keras", keras_bytes(every_kind_model(), tmp_path))
-    assert not at.exception and not at.error
+    assert not page_trouble(at) and not at.error
     assert at.selectbox(key="draw_model").value == "my-net-1"
     assert (tmp_path / "models" / "my-net-1.keras").is_file()
     text = markdown_text(at)
@@ -346,7 +373,7 @@ def test_refused_uploads_on_the_draw_page_are_one_sentence(tmp_path, monkeypatch
                 "huge.keras": (b"0" * (MAX_MODEL_UPLOAD_BYTES + 1), "huge.keras")}
     for name, (data, named) in refusals.items():
         upload_model(at, name, data)
-        assert not at.exception, name
+        assert not page_trouble(at), name
         assert len(at.error) == 1 and named in at.error[0].value and "Traceback" not in at.error[0].value, name
     assert not list((tmp_path / "models").glob("*.keras"))
 
@@ -366,7 +393,7 @@ def test_a_model_the_draw_page_cannot_follow_is_named_in_a_sentence(tmp_path, mo
                                                                                      name="wide"),
                                 keras.layers.Flatten(), keras.layers.Dense(10)])
     at = upload_model(draw_page(tmp_path / "models", monkeypatch), "dilated.keras", keras_bytes(dilated, tmp_path))
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     with pytest.raises(network_layers.UnreadableModel) as refused:
         reader.ModelProbe(dilated)
     assert [error.value for error in at.error] == [str(refused.value)]
@@ -396,7 +423,7 @@ def test_the_epoch_slider_replays_the_network_epoch_by_epoch(tmp_path, monkeypat
     answers = {}
     for epoch in (3, 0, 1):
         at.select_slider(key="draw_epoch").set_value(epoch).run()
-        assert not at.exception
+        assert not page_trouble(at), page_trouble(at)
         assert any(caption.value.startswith(f"Epoch {epoch} of 3:") for caption in at.caption)
         answers[epoch] = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert answers[0] != answers[3] and answers[1] != answers[0]  # maps, filters and probabilities follow
@@ -415,4 +442,4 @@ def test_the_epoch_slider_moves_the_network_back_in_chromium(page, app_url, mode
     page.get_by_text("Epoch 0 of 3:").wait_for(timeout=30_000)
     wait_until_idle(page)
     assert page.locator(".st-key-draw_epoch_filters .js-plotly-plot").count() == 1
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not browser_trouble(page), browser_trouble(page)

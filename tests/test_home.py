@@ -3,11 +3,12 @@
 import pytest
 from conftest import APP_PATH, ROOT, open_app_page, running_app
 from streamlit.testing.v1 import AppTest
+from test_pages import browser_trouble, page_trouble
 
 
 def test_home_page_shows_data_panel_without_errors():
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     assert at.title[0].value == "CNN Explorer"
     assert any("Offline subset" in markdown.value for markdown in at.markdown)
     assert len(at.get("plotly_chart")) == 3
@@ -29,7 +30,7 @@ def test_home_page_shows_digit_grid_in_chromium(page, app_url):
     grid = page.locator(".stPlotlyChart").first
     grid.wait_for()
     assert grid.locator("text=label").count() >= 10
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not browser_trouble(page), browser_trouble(page)
 
 
 @pytest.mark.browser

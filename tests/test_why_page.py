@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import APP_PATH, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
+from test_pages import browser_trouble, page_trouble
 
 from cnnlib.store import saved as saved_models
 
@@ -14,6 +15,7 @@ from cnnlib.lessons.why import words as why_text
 from cnnlib.lessons.why.explain import FilterEdit, Nudge, Occlusion, patch_starts
 from cnnlib.lessons.why.figures import occlusion_figure
 from cnnlib.text import catalogue, t
+from pages.parts.state import CHOSEN_MODEL, DIGIT
 
 PAGE = "pages/why_answer.py"
 SMALL_MODEL = "why_test_small"
@@ -41,12 +43,12 @@ def why_page(models_folder: Path, monkeypatch, digit: np.ndarray | None, chosen:
     monkeypatch.setenv(saved_models.MODELS_DIR_ENV, str(models_folder))
     at = AppTest.from_file(APP_PATH, default_timeout=90)
     if digit is not None:
-        at.session_state["digit_image"] = digit
+        at.session_state[DIGIT] = digit
     if chosen is not None:
-        at.session_state["draw_model"] = chosen
+        at.session_state[CHOSEN_MODEL] = chosen
     at.run()
     at.switch_page(PAGE).run()
-    assert not at.exception, [exception.value for exception in at.exception]
+    assert not page_trouble(at), page_trouble(at)
     return at
 
 
@@ -75,7 +77,7 @@ def test_without_a_model_the_page_links_to_the_train_page(tmp_path, monkeypatch,
 
 def test_every_panel_explains_the_digit_with_the_chosen_model(tmp_path, monkeypatch, seven, small_model):
     saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
-    saved_models.save_model(small_model, "another", {}, tmp_path)  # newer: chosen unless draw_model names one
+    saved_models.save_model(small_model, "another", {}, tmp_path)  # newer: chosen unless CHOSEN_MODEL names one
     at = why_page(tmp_path, monkeypatch, seven, chosen=SMALL_MODEL)
     assert f"**{SMALL_MODEL}**" in texts(at.markdown)
     headers = [header.value for header in at.header]
@@ -91,7 +93,7 @@ def test_asking_why_not_another_digit_explains_that_digit(tmp_path, monkeypatch,
     at = why_page(tmp_path, monkeypatch, seven)
     assert "reads your digit as **7**" in texts(at.markdown)
     at.segmented_control(key="why_target").set_value(3).run()
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     captions = texts(at.caption)
     assert "why not 3?" in captions and "lowers the probability of 3" in captions, captions
 
@@ -105,13 +107,13 @@ def test_switching_maps_off_and_changing_settings(tmp_path, monkeypatch, seven, 
     at.slider(key="why_patch").set_value(10)
     at.slider(key="why_stride").set_value(4)
     at.toggle(key="why_smooth").set_value(True).run()
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     assert "blank 10x10 patch slides over the digit in steps of 4: 36 positions" in texts(at.caption)
     assert at.subheader[0].value == t("why.gradients.smoothgrad_title", samples=16)
     at.number_input(key="why_filter").set_value(3).run()
     at.button(key="why_filter_restore").click().run()
     feature_map = next(chart for chart in at.get("plotly_chart") if chart.proto.id.endswith("why_filter_map"))
-    assert not at.exception and "Feature map 3 of conv1" in feature_map.proto.spec
+    assert not page_trouble(at) and "Feature map 3 of conv1" in feature_map.proto.spec
 
 
 def test_the_nudge_says_when_the_budget_is_too_small(tmp_path, monkeypatch, seven, small_model):
@@ -121,7 +123,7 @@ def test_the_nudge_says_when_the_budget_is_too_small(tmp_path, monkeypatch, seve
     at.slider(key="why_epsilon").set_value(0.0).run()
     assert at.warning[0].value.startswith("Within ε = 0.00 the network still answers")
     at.slider(key="why_epsilon").set_value(0.3).run()
-    assert not at.exception and (at.success or at.warning)
+    assert not page_trouble(at) and (at.success or at.warning)
 
 
 def test_a_model_without_convolutions_is_explained_where_it_can_be(tmp_path, monkeypatch, seven):
@@ -212,6 +214,7 @@ def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small
         assert main.get_by_text(t(f"why.{panel}.header")).is_visible()
     assert main.get_by_text(f"The model {SMALL_MODEL} reads your digit as").is_visible()
     assert page.locator('.st-key-why_occlusion .js-plotly-plot').count() == 1
+    assert not browser_trouble(page), browser_trouble(page)
 
 
 def test_the_epoch_slider_explains_the_network_as_it_was(tmp_path, monkeypatch, seven, small_model):
@@ -224,6 +227,6 @@ def test_the_epoch_slider_explains_the_network_as_it_was(tmp_path, monkeypatch, 
     assert at.select_slider(key="why_epoch").value == 1
     trained = texts(at.markdown)
     at.select_slider(key="why_epoch").set_value(0).run()
-    assert not at.exception
+    assert not page_trouble(at), page_trouble(at)
     assert "Epoch 0 of 1:" in texts(at.caption) and texts(at.markdown) != trained
     assert f"The model **{SMALL_MODEL}** reads your digit as **0**, with probability 10.0%." in texts(at.markdown)

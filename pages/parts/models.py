@@ -1,79 +1,73 @@
-"""The model the Draw and Why pages read: its cached readers, its epoch replay, and the epoch slider.
+"""The model the Draw and Why pages read: which one is chosen, its cached readers, its epoch replay, the epoch slider.
 
 Every cache is keyed by the file's path and modification time, so a model saved again under the same name is read
-again; snapshots are loaded once per model version. The caches are server-wide and keep a failure's sentence, so
-they are keyed by the learner's language too: a Korean learner never reads an English sentence cached for another.
+again; snapshots are loaded once per model version. The caches are server-wide and keep a failure as its
+``Refusal``, which is worded when shown: a Korean learner reads it in Korean even if an English one met it first.
+Anything else a model does to these readers is a bug: not cached, it reaches the page's ``explained_errors``.
 """
 
 from pathlib import Path
 
 import streamlit as st
 
-from cnnlib.network import reader
-
-from cnnlib.network import replay
+from cnnlib.errors import Refusal
 from cnnlib.lessons.draw import figures
-from cnnlib.store.saved import SavedModel, load_model
+from cnnlib.network import reader, replay
 from cnnlib.network.snapshots import load_snapshots
-from cnnlib.text import current_language, t
+from cnnlib.store.saved import SavedModel, load_model, selected_model
+from cnnlib.text import t
+from pages import workspace_folders
+from pages.parts.state import CHOSEN_MODEL
+
+
+def chosen_model(models: list[SavedModel]) -> SavedModel | None:
+    """The model the learner chose (``CHOSEN_MODEL``) while it is still among ``models``, else the workspace's
+    selected one (``selected.txt``, else the newest), else None."""
+    wanted = st.session_state.get(CHOSEN_MODEL)
+    return next((model for model in models if model.key == wanted), None) or selected_model(*workspace_folders())
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _cached_model(path: str, modified: float, language: str):
-    """A saved model, or the ValueError saying why it cannot be loaded, once per file version."""
+def _cached_model(path: str, modified: float):
+    """A saved model, or the Refusal saying why it cannot be loaded, once per file version."""
     try:
         return load_model(path)
-    except ValueError as error:
-        return error
+    except Refusal as refusal:
+        return refusal
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _model_probe(path: str, modified: float, language: str) -> reader.ModelProbe | ValueError:
+def model_probe(path: str, modified: float) -> reader.ModelProbe | Refusal:
     """A saved model's all-layers reader, or why it cannot be read, once per file version."""
-    model = _cached_model(path, modified, language)
+    model = _cached_model(path, modified)
     try:
-        return model if isinstance(model, ValueError) else reader.ModelProbe(model)
-    except ValueError as error:
-        return error
+        return model if isinstance(model, Refusal) else reader.ModelProbe(model)
+    except Refusal as refusal:
+        return refusal
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _model_replay(path: str, modified: float, language: str) -> replay.Replay | ValueError | None:
+def model_replay(path: str, modified: float) -> replay.Replay | Refusal | None:
     """A model's epoch replay; None when it has no snapshots (or cannot be read at all)."""
-    probe, snapshots = _model_probe(path, modified, language), load_snapshots(Path(path))
-    if isinstance(probe, ValueError) or snapshots is None or snapshots.epochs < 1:
+    probe, snapshots = model_probe(path, modified), load_snapshots(Path(path))
+    if isinstance(probe, Refusal) or snapshots is None or snapshots.epochs < 1:
         return None
     try:
         return replay.Replay.of(probe, snapshots)
-    except ValueError as error:
-        return error
+    except Refusal as refusal:
+        return refusal
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _explained_model(path: str, modified: float, epoch: int | None, language: str):
-    """The model as ``cnnlib.lessons.why.explain`` reads it, after ``epoch`` (None or the last: as saved), or why it cannot."""
-    model = _cached_model(path, modified, language)
+def explained_model(path: str, modified: float, epoch: int | None):
+    """The model as ``cnnlib.explain`` reads it after ``epoch`` (None or the last: as saved), or why it cannot be."""
+    model = _cached_model(path, modified)
     snapshots = load_snapshots(Path(path)) if epoch is not None else None
     weights = snapshots.weights[epoch] if snapshots is not None and epoch < snapshots.epochs else None
     try:
-        return model if isinstance(model, ValueError) else replay.keras_state(model, weights)
-    except ValueError as error:
-        return error
-
-
-def model_probe(path: str, modified: float) -> reader.ModelProbe | ValueError:
-    """A saved model's all-layers reader, or why it cannot be read (in the learner's language)."""
-    return _model_probe(path, modified, current_language())
-
-
-def model_replay(path: str, modified: float) -> replay.Replay | ValueError | None:
-    """A model's epoch replay, None without snapshots, or why it cannot be replayed."""
-    return _model_replay(path, modified, current_language())
-
-
-def explained_model(path: str, modified: float, epoch: int | None):
-    """The model as ``cnnlib.lessons.why.explain`` reads it after ``epoch``, or why it cannot be (in the learner's language)."""
-    return _explained_model(path, modified, epoch, current_language())
+        return model if isinstance(model, Refusal) else replay.keras_state(model, weights)
+    except Refusal as refusal:
+        return refusal
 
 
 def epoch_slider(key: str, chosen: SavedModel, where=st) -> tuple[int, replay.Replay] | None:

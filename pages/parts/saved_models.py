@@ -9,20 +9,27 @@ from cnnlib.store import uploads
 from cnnlib.store.exchange import download_bytes
 from cnnlib.store.saved import (SavedModel, delete_model, list_models, models_table, oldest_model, select_model,
                                  selected_model)
+from cnnlib.store.workspace import QuotaFull, Workspace
 from cnnlib.text import t
-from cnnlib.store.workspace import QuotaFull
-from pages import current_workspace
+from pages import current_workspace, workspace_folders
+from pages.parts.errors import explanation
+from pages.parts.state import CHOSEN_MODEL
 
 
 def act(notice: str, action: Callable, *args) -> None:
-    """A callback that changes the learner's workspace: do ``action``; a refusal (a ValueError's sentence) or a
-    folder that cannot be written is kept under ``notice`` for ``say`` to show, since a callback cannot draw."""
+    """A callback that changes the learner's workspace: do ``action``; what stops it (a refusal, a folder that
+    cannot be written, a bug: see ``explanation``) is kept under ``notice`` for ``say`` to show, since a callback
+    cannot draw."""
     try:
         action(*args)
-    except ValueError as error:
-        st.session_state[notice] = str(error)
-    except OSError as error:
-        st.session_state[notice] = t("workspace.not_writable", reason=error.strerror or type(error).__name__)
+    except Exception as error:  # noqa: BLE001 (worded, and a bug logged, by explanation)
+        st.session_state[notice] = explanation(error, files="workspace.not_writable")
+
+
+def use_model(key: str, learner: Workspace) -> None:
+    """Make model ``key`` the one the Draw and Why pages read: for the workspace (``selected.txt``) and this session."""
+    select_model(key, learner.models_dir, learner.shared_dir)
+    st.session_state[CHOSEN_MODEL] = key
 
 
 def receive(notice: str, upload_key: str, keep: Callable, target_key: str) -> None:
@@ -68,7 +75,7 @@ def model_actions(prefix: str, notice: str, models: list[SavedModel]) -> None:
     chosen = by_key[choice.selectbox(t("train.models.choice"), list(by_key), key=choice_key,
                                      format_func=lambda key: by_key[key].label, label_visibility="collapsed")]
     use.button(t("train.models.use"), key=f"{prefix}_model_select", icon=":material/draw:", on_click=act,
-               args=(notice, select_model, chosen.key, learner.models_dir, learner.shared_dir))
+               args=(notice, use_model, chosen.key, learner))
     download.download_button(t("train.models.download"), functools.partial(download_bytes, chosen.path),
                              file_name=f"{chosen.name}.zip", mime="application/zip", on_click="ignore",
                              key=f"{prefix}_model_download", icon=":material/download:",
@@ -82,7 +89,7 @@ def saved_models_panel(prefix: str) -> None:
     """Saved models, the learner's and the teacher's shared ones: which one the Draw page uses, take one home, bring
     your own, delete; a full workspace offers its oldest. Widget keys start with ``<prefix>_``."""
     st.subheader(t("train.models.header"))
-    notice, folders = f"{prefix}_models_notice", (current_workspace().models_dir, current_workspace().shared_dir)
+    notice, folders = f"{prefix}_models_notice", workspace_folders()
     room_offer(f"{prefix}_quota_delete", notice)
     say(notice)
     if models := list_models(*folders):

@@ -47,7 +47,7 @@ from cnnlib.lessons.draw import steps  # noqa: E402
 from cnnlib.store import saved as saved_models  # noqa: E402
 
 from cnnlib.mnist import preprocess  # noqa: E402
-from cnnlib.figures import digit as figures  # noqa: E402
+from cnnlib.lessons.draw import figures  # noqa: E402
 from cnnlib.mnist.strokes import CANVAS_SIDE  # noqa: E402
 from cnnlib.text import t  # noqa: E402
 from pages import current_workspace  # noqa: E402

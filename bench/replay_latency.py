@@ -34,7 +34,7 @@ import draw_latency as draw  # noqa: E402
 from cnnlib.network import reader  # noqa: E402
 from cnnlib.store import saved as saved_models  # noqa: E402
 from cnnlib.network import replay  # noqa: E402
-from cnnlib.figures import digit as figures  # noqa: E402
+from cnnlib.lessons.draw import figures  # noqa: E402
 from cnnlib.network.snapshots import EpochSnapshots, load_snapshots, save_snapshots  # noqa: E402
 from cnnlib.text import t  # noqa: E402
 

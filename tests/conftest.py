@@ -6,6 +6,7 @@ unless ``CNN_EXPLORER_REQUIRE_BROWSER=1`` (CI), where a missing browser fails.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -76,6 +77,29 @@ def pytest_runtest_makereport(item: pytest.Item):
 def no_models_in_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point ``CNN_EXPLORER_MODELS_DIR`` at a temporary folder, so that no test saves into the project's models/."""
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path / "models"))
+
+
+class _Recorded(logging.Handler):
+    """Keeps every record it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_page_bug(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test in which a page met a bug: pages catch every exception and log it (``pages.parts.errors``), so
+    ``at.exception`` stays empty; tests that make a bug on purpose say so with ``@pytest.mark.page_bug``."""
+    handler, logger = _Recorded(), logging.getLogger("pages.parts.errors")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("page_bug") is None:
+        pytest.fail(f"a page logged a bug: {handler.records[0].getMessage()}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,7 @@ def test_damaged_model_file_shows_an_error_not_a_traceback(tmp_path, monkeypatch
     assert len(at.get("plotly_chart")) == 4  # the tutorial's steps still show
 
 
+@pytest.mark.page_bug
 @pytest.mark.parametrize("failure", ["refusal", "bug"])
 def test_a_refusal_is_its_sentence_and_a_bug_a_reference_with_the_rest_of_the_page_kept(failure, tmp_path,
                                                                                          monkeypatch, caplog):

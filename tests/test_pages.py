@@ -105,6 +105,7 @@ def test_every_page_opens_without_an_exception(page_file):
     assert at.title, f"{page_file} shows no title"
 
 
+@pytest.mark.page_bug
 def test_a_refusal_a_file_error_and_a_bug_each_get_their_sentence(caplog):
     from cnnlib.errors import Refusal
     from pages.parts.errors import explanation
@@ -147,6 +148,7 @@ def explained_script(ending: str) -> None:
     st.markdown("after")
 
 
+@pytest.mark.page_bug
 @pytest.mark.parametrize(("ending", "shown", "errors", "runs"), [
     ("bug", ["before", "after"], ["Something went wrong on our side"], 1),
     ("refusal", ["before", "after"], ["MNIST could not be loaded: no digits"], 1),

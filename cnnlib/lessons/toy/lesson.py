@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from cnnlib.errors import Refusal
 from cnnlib.lessons.toy import convolution as toy
 
 SETTING_LIMITS = {  # the largest value of each number the learner sets; the smallest is 1
@@ -76,7 +77,7 @@ def lesson_for(image: np.ndarray, filters: np.ndarray, settings: Mapping[str, in
         conv = toy.conv2d(image, filters, options["conv_strides"], options["conv_padding"])
         pool = toy.max_pool(conv.output, options["pool_size"], options["pool_strides"], options["pool_padding"])
         return Lesson(image, filters, options, conv, pool, None)
-    except ValueError as error:
+    except Refusal as error:
         return Lesson(image, filters, options, conv, None, str(error))
 
 

@@ -65,7 +65,7 @@ def test_a_runs_caption_and_label_name_its_data_and_filters_in_the_learners_lang
     assert run_caption("#1", progress) == "Run #1 · training on **CPU (2 threads)** · 3,667 digits (offline subset)"
     monkeypatch.setattr(text, "_language_resolver", lambda: "ko")
     assert run_caption("#1", progress).endswith("숫자 3,667개 (오프라인 부분 집합)")
-    assert run_label(1, Hyperparameters()).startswith("#1: He 정규 분포, 학습률 0.002 코사인")
+    assert run_label(1, Hyperparameters()).startswith("#1: He 초기화, 학습률 0.002 코사인")
 
 
 def test_widgets_come_from_the_fields_with_the_tutorials_values_marked():

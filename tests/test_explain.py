@@ -8,6 +8,7 @@ from cnnlib import explain
 from cnnlib.text import t
 
 QUADRANT = 14  # the hand-built network reads rows and columns 0-13 only
+FLOAT32_ROUNDING = 1e-5  # batched and single answers agree to this (summation order differs by CPU)
 
 
 def quadrant_model(last_activation: str | None = None, functional: bool = False, flat: bool = False):
@@ -51,10 +52,13 @@ def digit():
 
 
 def outside_quadrant(map_: np.ndarray, margin: int = 0) -> np.ndarray:
-    """The values of ``map_`` at least ``margin`` pixels beyond the quadrant's edge."""
+    """Whether each value of ``map_`` at least ``margin`` pixels beyond the quadrant's edge is non-zero.
+
+    Non-zero means above float32 rounding: a batch of images is summed in another order than one image alone, and
+    the order depends on the CPU (AVX2 or AVX-512), so an unchanged answer can differ in its 6th decimal."""
     mask = np.ones((28, 28), bool)
     mask[:QUADRANT + margin, :QUADRANT + margin] = False
-    return map_[mask]
+    return np.abs(map_[mask]) > FLOAT32_ROUNDING
 
 
 def known_scores(model, image: np.ndarray) -> np.ndarray:
@@ -101,7 +105,7 @@ def test_occlusion_reports_each_hidden_patch_and_its_answer(known, digit):
     hidden = digit.copy()
     row, column = found.corners[20]
     hidden[row:row + 6, column:column + 6] = 0
-    assert found.probabilities[20] == pytest.approx(explain.probabilities(known, hidden), abs=1e-6)
+    assert found.probabilities[20] == pytest.approx(explain.probabilities(known, hidden), abs=FLOAT32_ROUNDING)
     nearest = found.nearest_patch()
     assert nearest.shape == (28, 28) and nearest[0, 0] == 0 and nearest[27, 27] == len(found.corners) - 1
 
@@ -258,6 +262,8 @@ def spearman(first: np.ndarray, second: np.ndarray) -> float:
         _, tie, = np.unique(values, return_inverse=True)
         return (np.bincount(tie, order) / np.bincount(tie))[tie]
 
+    if first.min() == first.max() or second.min() == second.max():  # a blank map ranks nothing: nothing shared
+        return 0.0
     return float(np.corrcoef(ranks(first.ravel()), ranks(second.ravel()))[0, 1])
 
 

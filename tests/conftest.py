@@ -6,8 +6,10 @@ unless ``CNN_EXPLORER_REQUIRE_BROWSER=1`` (CI), where a missing browser fails.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +27,7 @@ APP_PATH = str(ROOT / "app.py")  # AppTest resolves relative paths against the c
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SERVER_START_TIMEOUT_S = 60
+FAKE_TRAINER = (sys.executable, "tests/fake_trainer.py")  # plays a scripted run fast, speaking the real protocol
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # what Streamlit's own e2e tests wait for
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -100,6 +103,60 @@ def no_page_bug(request: pytest.FixtureRequest) -> Iterator[None]:
     logger.removeHandler(handler)
     if handler.records and request.node.get_closest_marker("page_bug") is None:
         pytest.fail(f"a page logged a bug: {handler.records[0].getMessage()}", pytrace=False)
+
+
+def script(monkeypatch: pytest.MonkeyPatch, **steps: object) -> None:
+    """The fake trainer's script for the runs started from now on (see ``tests/fake_trainer.py``)."""
+    monkeypatch.setenv("FAKE_TRAINER", json.dumps(steps))
+
+
+def train_in_process(capsys: pytest.CaptureFixture, *arguments: str) -> tuple[int, str]:
+    """``python -m cnnlib.train ARGUMENTS`` in this process, where TensorFlow is already imported: the exit code and
+    what it printed. One test runs the real command (tests/test_train.py); the others need not start Python again."""
+    from cnnlib.training.cli import main
+
+    handler = signal.getsignal(signal.SIGINT)  # the command makes Ctrl-C finish the batch and save
+    try:
+        code = main(list(arguments))
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture
+def fake_server(monkeypatch: pytest.MonkeyPatch):
+    """The server's run registry replaced by a one-at-a-time registry of fake trainers, for tests of the pages and
+    the run lifecycle where the trainer itself is not what is tested; every run ends with the test."""
+    from cnnlib.training import runs
+
+    registry = runs.RunRegistry(max_running=1, launcher=runs.Launcher(FAKE_TRAINER))
+    monkeypatch.setattr(runs, "server_registry", lambda: registry)
+    yield registry
+    registry.shutdown()
+
+
+@pytest.fixture(scope="session")
+def offline_mnist():
+    """The offline MNIST subset (``cnnlib.mnist.data.load_mnist("offline")``), loaded once."""
+    from cnnlib.mnist.data import load_mnist
+
+    return load_mnist("offline")
+
+
+@pytest.fixture(scope="session")
+def small_trained_model(offline_mnist):
+    """The tutorial's network with smaller layers, trained 2 epochs on the offline subset (about 4 s, ~0.93): one
+    for the whole session, for tests that explain or read a trained network without changing it."""
+    import numpy as np
+
+    from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
+
+    hp = Hyperparameters(conv1_filters=16, conv2_filters=32, dense_units=64, epochs=2, batch_size=50,
+                         learning_rate=1e-3, lr_decay="none", seed=0)
+    model = build_model(hp)
+    model.fit(offline_mnist.x_train[..., None] / np.float32(255), one_hot(offline_mnist.y_train), epochs=hp.epochs,
+              batch_size=hp.batch_size, verbose=0)
+    return model
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,23 @@
-"""Classroom mode in Chromium: two learners on one server, each in a browser context of their own. One trains; a
-reload finds the run live and its Stop works; the other never sees that run or its model."""
+"""Classroom mode in Chromium: two learners on one server, each in a browser context of their own. One trains for
+real: the live cost curve grows by itself, a reload finds the run live, its Stop tests and saves what was learned;
+the other never sees that run or its model."""
 
 import pytest
 from conftest import keyed_button, open_app_page, running_app, wait_until_idle
-from test_train_page import BATCH_POINTS_JS
 from test_pages import browser_trouble
 
 from cnnlib.store.saved import list_models
 from cnnlib.store.workspace import workspace
 
 RUN_TIMEOUT_MS = 180_000
+BATCH_POINTS_JS = """() => {
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        const trace = (plot._fullData || []).find(t => (t.name || '').startsWith('each batch'));
+        if (trace) return trace.x.length;
+    }
+    return 0;
+}"""  # how many per-batch points the live cost curve holds now (0 before it appears); _fullData is plotly.js's
+# decoded copy (the figure sends numpy arrays, which plot.data keeps base64-encoded)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +55,10 @@ def test_two_learners_each_keep_their_own_run_and_models(classroom, learners):
         open_app_page(tab, url, "train")
     assert learner_id(first) != learner_id(second)
     keyed_button(first, "train_start").click()
-    first.wait_for_function(BATCH_POINTS_JS, timeout=RUN_TIMEOUT_MS)
+    first.wait_for_function(BATCH_POINTS_JS, timeout=RUN_TIMEOUT_MS)  # the trainer has trained its first batches
+    drawn = first.evaluate(BATCH_POINTS_JS)
+    first.wait_for_timeout(3000)  # no clicks: the fragment refreshes the chart by itself
+    assert first.evaluate(BATCH_POINTS_JS) > drawn > 0
     wait_until_idle(second)
     assert keyed_button(second, "train_stop").is_disabled() and second.evaluate(BATCH_POINTS_JS) == 0
 
@@ -55,6 +66,7 @@ def test_two_learners_each_keep_their_own_run_and_models(classroom, learners):
     first.wait_for_function(BATCH_POINTS_JS, timeout=60_000)
     keyed_button(first, "train_stop").click()
     first.get_by_text("Stopped by you", exact=False).wait_for(timeout=RUN_TIMEOUT_MS)
+    first.get_by_text("Test accuracy", exact=False).first.wait_for()  # what was learned was tested, then saved
     wait_until_idle(first)
     saved = list_models(workspace(learner_id(first), models).models_dir)
     chooser = first.locator(".st-key-train_model_choice")  # Saved models shows the new model as chosen

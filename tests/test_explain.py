@@ -206,32 +206,18 @@ def test_grad_cams_upsampling_matches_tensorflows_bilinear_resize():
 # A trained network --------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mnist():
-    from cnnlib.mnist.data import load_mnist
-
-    return load_mnist("offline")
+def trained(small_trained_model):
+    return small_trained_model
 
 
 @pytest.fixture(scope="module")
-def trained(mnist):
-    """The tutorial's network with smaller layers, trained 2 epochs on the offline subset (about 4 s, ~0.93)."""
-    from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
-
-    hp = Hyperparameters(conv1_filters=16, conv2_filters=32, dense_units=64, epochs=2, batch_size=50,
-                         learning_rate=1e-3, lr_decay="none", seed=0)
-    model = build_model(hp)
-    model.fit(mnist.x_train[..., None] / np.float32(255), one_hot(mnist.y_train), epochs=hp.epochs, batch_size=hp.batch_size,
-              verbose=0)
-    return model
+def test_digits(offline_mnist):
+    return offline_mnist.x_test[:20].astype(np.float32) / 255
 
 
-@pytest.fixture(scope="module")
-def test_digits(mnist):
-    return mnist.x_test[:20].astype(np.float32) / 255
-
-
-def test_the_trained_network_reads_digits(trained, mnist):
-    accuracy = np.mean(explain.scores(trained, mnist.x_test / np.float32(255)).argmax(axis=1) == mnist.y_test)
+def test_the_trained_network_reads_digits(trained, offline_mnist):
+    read = explain.scores(trained, offline_mnist.x_test / np.float32(255)).argmax(axis=1)
+    accuracy = np.mean(read == offline_mnist.y_test)
     assert accuracy > 0.8
 
 

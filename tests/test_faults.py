@@ -2,12 +2,11 @@
 nothing of the learner's is lost or shown to another learner.
 
 Runs use ``tests/fake_trainer.py`` (the real protocol, scripted timing and faults) through a registry put in place
-of the server's; one test trains for real, into a models folder that cannot be written.
+of the server's; a fault the real trainer meets (a models folder that cannot be written) is scripted with the line
+the real trainer writes for the real error.
 """
 
 import io
-import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,16 +14,15 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import APP_PATH
+from conftest import APP_PATH, script
 from streamlit.testing.v1 import AppTest
 
 from cnnlib.mnist.data import MAX_NPZ_UPLOAD_BYTES
 from cnnlib.store.saved import list_models, save_model
 from cnnlib.training import runs
-from cnnlib.training.runs import Launcher, RunRegistry, shutdown_all
+from cnnlib.training.cli import failure_message
 from cnnlib.store.workspace import new_workspace_id, workspace
 
-FAKE = (sys.executable, "tests/fake_trainer.py")
 WAIT_S = 60
 
 
@@ -36,20 +34,6 @@ def models(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_EXPLORER_TRAINER_READY", "0")
     monkeypatch.delenv("CNN_EXPLORER_CLASSROOM", raising=False)
     return tmp_path / "models"
-
-
-@pytest.fixture
-def fake_server(models, monkeypatch):
-    """The server's registry replaced by one of fake trainers; every run ends with the test."""
-    registry = RunRegistry(max_running=1, launcher=Launcher(FAKE))
-    monkeypatch.setattr(runs, "server_registry", lambda: registry)
-    yield registry
-    registry.shutdown()
-
-
-def script(monkeypatch, **steps) -> None:
-    """The fake trainer's script for the runs started from now on."""
-    monkeypatch.setenv("FAKE_TRAINER", json.dumps(steps))
 
 
 def train_page(learner: str | None = None) -> AppTest:
@@ -99,7 +83,7 @@ def in_phase(progress, phase: str) -> bool:
     ("evaluating", {"eval_s": 2}, None),
     ("saving", {"save_s": 2}, None),
 ])
-def test_stop_in_every_phase_ends_in_a_sentence_and_keeps_what_was_learned(fake_server, monkeypatch, models, phase,
+def test_stop_in_every_phase_ends_in_a_sentence_and_keeps_what_was_learned(models, fake_server, monkeypatch, phase,
                                                                            steps, outcome):
     script(monkeypatch, **steps)
     at = train_page()
@@ -113,7 +97,7 @@ def test_stop_in_every_phase_ends_in_a_sentence_and_keeps_what_was_learned(fake_
     assert not at.error and bool(list_models(models)) == (phase != "starting")
 
 
-def test_a_reload_finds_the_run_live_and_its_stop_still_works(fake_server, monkeypatch):
+def test_a_reload_finds_the_run_live_and_its_stop_still_works(models, fake_server, monkeypatch):
     script(monkeypatch, batches=2000)
     train_page().button(key="train_start").click().run()
     until_phase(fake_server, "training")
@@ -123,7 +107,7 @@ def test_a_reload_finds_the_run_live_and_its_stop_still_works(fake_server, monke
     refreshed_until(reloaded, shows("Stopped by you"))
 
 
-def test_two_learners_never_see_or_stop_each_others_runs_or_models(fake_server, monkeypatch, models):
+def test_two_learners_never_see_or_stop_each_others_runs_or_models(models, fake_server, monkeypatch):
     monkeypatch.setenv("CNN_EXPLORER_CLASSROOM", "1")
     script(monkeypatch, batches=2000)
     first, second = new_workspace_id(), new_workspace_id()
@@ -143,7 +127,7 @@ def test_two_learners_never_see_or_stop_each_others_runs_or_models(fake_server, 
     assert not list_models(workspace(second, models).models_dir) and not b.run().get("dataframe")
 
 
-def test_a_killed_trainer_says_so_and_the_next_start_works(fake_server, monkeypatch):
+def test_a_killed_trainer_says_so_and_the_next_start_works(models, fake_server, monkeypatch):
     script(monkeypatch, die_at=2)
     at = train_page()
     at.button(key="train_start").click().run()
@@ -153,24 +137,28 @@ def test_a_killed_trainer_says_so_and_the_next_start_works(fake_server, monkeypa
     refreshed_until(at, lambda page: any(metric.label.startswith("Test accuracy") for metric in page.metric))
 
 
-def test_a_models_folder_that_cannot_be_written_says_the_model_was_not_saved(tmp_path, monkeypatch):
+def save_error(folder: Path) -> BaseException:
+    """The real error of saving a model into ``folder``."""
+    try:
+        save_model(tiny_model(), "unsaved", {}, folder)
+    except Exception as error:  # noqa: BLE001 - whatever Keras and the file system raise is what the trainer meets
+        return error
+    raise AssertionError(f"{folder} took a model")
+
+
+def test_a_models_folder_that_cannot_be_written_says_the_model_was_not_saved(models, fake_server, tmp_path,
+                                                                             monkeypatch):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the models folder should be")
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(blocked))
-    monkeypatch.setenv("CNN_EXPLORER_TRAINER_READY", "0")
-    monkeypatch.delenv("CNN_EXPLORER_CLASSROOM", raising=False)
-    try:
-        at = train_page()
-        at.number_input(key="train_epochs").set_value(1)
-        at.number_input(key="train_limit").set_value(200)
-        at.button(key="train_start").click().run()
-        refreshed_until(at, shows("could not be saved"), timeout_s=300)  # the real trainer, on a busy machine
-        message = next(element.value for element in at.error if "could not be saved" in element.value)
-        assert "Error: " in message and str(tmp_path) not in message  # the exception's kind and reason, no folder
-        at.file_uploader(key="train_model_upload").upload("mine.keras", keras_file(tiny_model())).run()
-        assert shows("could not be changed")(at) and str(tmp_path) not in at.error[0].value
-    finally:
-        shutdown_all()
+    script(monkeypatch, fail_saving=failure_message(save_error(blocked)))  # the real trainer's line for that error
+    at = train_page()
+    at.button(key="train_start").click().run()
+    refreshed_until(at, shows("could not be saved"))
+    message = next(element.value for element in at.error if "could not be saved" in element.value)
+    assert "Error: " in message and str(tmp_path) not in message  # the exception's kind and reason, no folder
+    at.file_uploader(key="train_model_upload").upload("mine.keras", keras_file(tiny_model())).run()
+    assert shows("could not be changed")(at) and str(tmp_path) not in at.error[0].value
 
 
 def tiny_model(*middle):

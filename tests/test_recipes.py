@@ -108,19 +108,15 @@ def test_every_presets_caption_shows_its_recipe_and_what_it_measured(preset):
         caption_values(preset))
 
 
-def test_cli_preset_best_trains_with_augmentation_and_saves_the_network_alone(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import ROOT
+def test_cli_preset_best_trains_with_augmentation_and_saves_the_network_alone(tmp_path, capsys):
+    from conftest import train_in_process
 
     from cnnlib.store.saved import load_model
 
     out = tmp_path / "best.keras"
-    result = subprocess.run([sys.executable, "-m", "cnnlib.train", "--preset", "best", "--epochs", "1", "--train-limit",
-                             "200", "--data", "offline", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
+    code, _ = train_in_process(capsys, "--preset", "best", "--epochs", "1", "--train-limit", "200", "--data",
+                               "offline", "--out", str(out))
+    assert code == 0
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["hyperparameters"] == {**PRESETS[Preset.BEST].to_dict(), "epochs": 1}
     assert [layer.name for layer in load_model(out).layers] == NETWORK_LAYERS

@@ -4,14 +4,13 @@ The trainer here is ``tests/fake_trainer.py`` (the real protocol, scripted timin
 second or two; the real trainer's own Stop and queue are covered in tests/test_train.py.
 """
 
-import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 import threading
 import time
 
 import pytest
+from conftest import FAKE_TRAINER, script
 
 from cnnlib.training import runs, training_run
 from cnnlib.training.config import TrainConfig
@@ -19,7 +18,6 @@ from cnnlib.training.progress import Ending, Phase, RunState
 from cnnlib.training.runs import Launcher, RunBusy, RunRegistry, TrainingRun
 from cnnlib.training.sentences import ending_text, run_outcome
 
-FAKE = (sys.executable, "tests/fake_trainer.py")
 WAIT_S = 30
 PROMPT_S = 1.0  # what the registry's lock may take to answer while a trainer starts or ends elsewhere
 
@@ -28,14 +26,9 @@ PROMPT_S = 1.0  # what the registry's lock may take to answer while a trainer st
 def registry(tmp_path, monkeypatch):
     """A one-at-a-time registry of fake trainers saving into a temporary folder; every run ends with the test."""
     monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
-    registry = RunRegistry(max_running=1, launcher=Launcher(FAKE))
+    registry = RunRegistry(max_running=1, launcher=Launcher(FAKE_TRAINER))
     yield registry
     registry.shutdown()
-
-
-def script(monkeypatch, **steps) -> None:
-    """The fake trainer's script for the runs started from now on (see tests/fake_trainer.py)."""
-    monkeypatch.setenv("FAKE_TRAINER", json.dumps(steps))
 
 
 def wait_for(run, condition, timeout_s: float = WAIT_S):
@@ -249,7 +242,7 @@ class SlowToStart(Launcher):
     """A launcher whose trainers take until released to start."""
 
     def __init__(self) -> None:
-        super().__init__(FAKE)
+        super().__init__(FAKE_TRAINER)
         self.taking, self.released = threading.Event(), threading.Event()
 
     def take(self):
@@ -306,7 +299,7 @@ class CountingCondition(threading.Condition):
 
 def test_a_waiter_sleeps_until_the_run_changes_and_wakes_at_once():
     changed = CountingCondition(threading.RLock())
-    run = TrainingRun(1, TrainConfig(), changed, Launcher(FAKE))
+    run = TrainingRun(1, TrainConfig(), changed, Launcher(FAKE_TRAINER))
     answers = []
     waiter = threading.Thread(target=lambda: answers.append(run.wait(WAIT_S)))
     waiter.start()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, train_in_process
 
 from cnnlib.mnist.data import load_mnist
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig
@@ -251,11 +251,11 @@ def test_cli_trains_and_prints_one_json_summary_last(tmp_path):
     assert out.is_file() and out.with_suffix(".json").is_file()
 
 
-def test_cli_preset_sets_the_recipe_and_options_override_it(tmp_path):
+def test_cli_preset_sets_the_recipe_and_options_override_it(tmp_path, capsys):
     out = tmp_path / "tutorial.keras"
-    result = run_cli("--preset", "tutorial", "--epochs", "1", "--train-limit", "200", "--data", "offline",
-                     "--out", str(out))
-    assert result.returncode == 0, result.stderr
+    code, _ = train_in_process(capsys, "--preset", "tutorial", "--epochs", "1", "--train-limit", "200", "--data",
+                               "offline", "--out", str(out))
+    assert code == 0
     recipe = json.loads(out.with_suffix(".json").read_text())["hyperparameters"]
     assert recipe == replace(PRESETS[Preset.TUTORIAL], epochs=1).to_dict()
     assert (recipe["init"], recipe["learning_rate"], recipe["batch_size"], recipe["lr_decay"]) == ("tutorial", 0.01,

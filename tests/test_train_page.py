@@ -1,16 +1,17 @@
-"""The Train page: AppTest for its logic (a tiny run to the end, presets), Chromium for the live curve."""
+"""The Train page in AppTest: its logic (a run to the end, presets); Chromium drives a real run in
+tests/test_classroom_browser.py."""
 
 import time
 
 import pytest
-from conftest import APP_PATH, keyed_button, open_app_page, wait_until_idle
+from conftest import APP_PATH
 from streamlit.testing.v1 import AppTest
 
-from cnnlib.store.saved import delete_model, list_models, save_model
+from cnnlib.store.saved import list_models, save_model
 from cnnlib.training.config import PRESETS, Preset
 from cnnlib.training.runs import shutdown_all
 
-RUN_TIMEOUT_S = 240  # a busy 2-core machine takes most of this to start TensorFlow twice
+FAKE_RUN_TIMEOUT_S = 60
 
 
 @pytest.fixture
@@ -24,20 +25,6 @@ def train_page(tmp_path, monkeypatch):
     assert not at.exception
     yield at
     shutdown_all()
-
-
-@pytest.fixture
-def new_models_removed(page, models_dir):
-    """The browser test's server saves into the shared models folder: stop its run and remove what it saved."""
-    before = {model.name for model in list_models(models_dir)}
-    yield before
-    stop = keyed_button(page, "train_stop")
-    if stop.count() and stop.is_enabled():  # the test failed while training: stop, so the trainer exits
-        stop.click()
-        page.get_by_text("Stopped by you", exact=False).wait_for(timeout=60_000)
-    for model in list_models(models_dir):
-        if model.name not in before:
-            delete_model(model.name, models_dir)
 
 
 def test_presets_set_every_hyperparameter(train_page):
@@ -75,18 +62,18 @@ def highlighted_presets(at) -> list[str]:
     return [preset for preset in Preset if at.button(key=f"train_preset_{preset}").proto.type == "primary"]
 
 
-def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
+def test_a_run_finishes_and_shows_test_accuracy_and_its_model(train_page, fake_server, tmp_path):
+    """The page's part of a run, played by the fake trainer; the real trainer's run through the page is the browser
+    test below and tests/test_classroom_browser.py."""
     from cnnlib.network.architecture import Hyperparameters, build_model
 
     save_model(build_model(Hyperparameters(conv1_filters=8, conv2_filters=16, dense_units=64)), "older", {}, tmp_path)
     at = train_page.run()
     assert at.selectbox(key="train_model_choice").value == "older"
-    at.number_input(key="train_epochs").set_value(2)
-    at.number_input(key="train_limit").set_value(300)
     at.button(key="train_start").click().run()
     assert not at.exception
     assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
-    deadline = time.monotonic() + RUN_TIMEOUT_S
+    deadline = time.monotonic() + FAKE_RUN_TIMEOUT_S
     while not any(metric.label.startswith("Test accuracy") for metric in at.metric):
         assert time.monotonic() < deadline, [error.value for error in at.error]
         time.sleep(1)
@@ -99,34 +86,6 @@ def test_a_tiny_run_finishes_and_shows_test_accuracy(train_page, tmp_path):
     assert new_models, "the run saved no model"
     assert at.selectbox(key="train_model_choice").value == new_models[0]  # Saved models shows the new one
     assert not at.button(key="train_start").disabled
-
-
-BATCH_POINTS_JS = """() => {
-    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-        const trace = (plot._fullData || []).find(t => (t.name || '').startsWith('each batch'));
-        if (trace) return trace.x.length;
-    }
-    return 0;
-}"""  # how many per-batch points the live cost curve holds now (0 before it appears); _fullData is plotly.js's
-# decoded copy (the figure sends numpy arrays, which plot.data keeps base64-encoded)
-
-
-@pytest.mark.browser
-def test_live_curve_grows_while_training_then_stop(page, app_url, models_dir, new_models_removed):
-    before = new_models_removed
-    open_app_page(page, app_url, "train")
-    keyed_button(page, "train_start").click()
-    page.wait_for_function(BATCH_POINTS_JS, timeout=90_000)  # the child process has trained its first batches
-    first = page.evaluate(BATCH_POINTS_JS)
-    page.wait_for_timeout(3000)  # no clicks: the fragment refreshes the chart by itself
-    second = page.evaluate(BATCH_POINTS_JS)
-    assert second > first > 0
-    keyed_button(page, "train_stop").click()
-    page.get_by_text("Stopped by you", exact=False).wait_for(timeout=60_000)
-    wait_until_idle(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    saved = [model.name for model in list_models(models_dir) if model.name not in before]
-    assert len(saved) == 1, "Stop should save what was learned"  # new_models_removed deletes it afterwards
 
 
 def test_choices_survive_a_visit_to_another_page(train_page):

@@ -21,23 +21,6 @@ PAGE = "pages/why_answer.py"
 SMALL_MODEL = "why_test_small"
 
 
-@pytest.fixture(scope="module")
-def mnist():
-    from cnnlib.mnist.data import load_mnist
-
-    return load_mnist("offline")
-
-
-@pytest.fixture(scope="module")
-def small_model(mnist, tmp_path_factory):
-    """The tutorial's network with smaller layers, trained 2 epochs on the offline subset (about 4 s, ~0.93)."""
-    from cnnlib.network.architecture import Hyperparameters, build_model, one_hot
-
-    model = build_model(Hyperparameters(conv1_filters=16, conv2_filters=32, dense_units=64, lr_decay="none"))
-    model.fit(mnist.x_train[..., None] / np.float32(255), one_hot(mnist.y_train), epochs=2, batch_size=50, verbose=0)
-    return model
-
-
 def why_page(models_folder: Path, monkeypatch, digit: np.ndarray | None, chosen: str | None = None) -> AppTest:
     """The app switched to the Why page, reading models from ``models_folder``, with ``digit`` as the Draw page's."""
     monkeypatch.setenv(saved_models.MODELS_DIR_ENV, str(models_folder))
@@ -58,8 +41,8 @@ def texts(elements) -> str:
 
 
 @pytest.fixture
-def seven(mnist) -> np.ndarray:
-    return (mnist.x_test[mnist.y_test == 7][0] / np.float32(255)).astype(np.float32)
+def seven(offline_mnist) -> np.ndarray:
+    return (offline_mnist.x_test[offline_mnist.y_test == 7][0] / np.float32(255)).astype(np.float32)
 
 
 def test_without_a_digit_the_page_links_to_the_draw_page(tmp_path, monkeypatch):
@@ -75,9 +58,9 @@ def test_without_a_model_the_page_links_to_the_train_page(tmp_path, monkeypatch,
     assert at.get("page_link")[0].proto.page.endswith("train")
 
 
-def test_every_panel_explains_the_digit_with_the_chosen_model(tmp_path, monkeypatch, seven, small_model):
-    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
-    saved_models.save_model(small_model, "another", {}, tmp_path)  # newer: chosen unless CHOSEN_MODEL names one
+def test_every_panel_explains_the_digit_with_the_chosen_model(tmp_path, monkeypatch, seven, small_trained_model):
+    saved_models.save_model(small_trained_model, SMALL_MODEL, {}, tmp_path)
+    saved_models.save_model(small_trained_model, "another", {}, tmp_path)  # newer: chosen unless CHOSEN_MODEL names one
     at = why_page(tmp_path, monkeypatch, seven, chosen=SMALL_MODEL)
     assert f"**{SMALL_MODEL}**" in texts(at.markdown)
     headers = [header.value for header in at.header]
@@ -88,8 +71,8 @@ def test_every_panel_explains_the_digit_with_the_chosen_model(tmp_path, monkeypa
     assert not at.error
 
 
-def test_asking_why_not_another_digit_explains_that_digit(tmp_path, monkeypatch, seven, small_model):
-    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+def test_asking_why_not_another_digit_explains_that_digit(tmp_path, monkeypatch, seven, small_trained_model):
+    saved_models.save_model(small_trained_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     assert "reads your digit as **7**" in texts(at.markdown)
     at.segmented_control(key="why_target").set_value(3).run()
@@ -98,8 +81,8 @@ def test_asking_why_not_another_digit_explains_that_digit(tmp_path, monkeypatch,
     assert "why not 3?" in captions and "lowers the probability of 3" in captions, captions
 
 
-def test_switching_maps_off_and_changing_settings(tmp_path, monkeypatch, seven, small_model):
-    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+def test_switching_maps_off_and_changing_settings(tmp_path, monkeypatch, seven, small_trained_model):
+    saved_models.save_model(small_trained_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     at.multiselect(key="why_channels_conv1").set_value([0, 1, 2]).run()
     assert "With these maps of conv1 set to 0" in texts(at.caption)
@@ -116,8 +99,8 @@ def test_switching_maps_off_and_changing_settings(tmp_path, monkeypatch, seven, 
     assert not page_trouble(at) and "Feature map 3 of conv1" in feature_map.proto.spec
 
 
-def test_the_nudge_says_when_the_budget_is_too_small(tmp_path, monkeypatch, seven, small_model):
-    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+def test_the_nudge_says_when_the_budget_is_too_small(tmp_path, monkeypatch, seven, small_trained_model):
+    saved_models.save_model(small_trained_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     at.segmented_control(key="why_nudge_target").set_value(2)
     at.slider(key="why_epsilon").set_value(0.0).run()
@@ -144,9 +127,9 @@ def test_a_damaged_model_file_is_a_sentence(tmp_path, monkeypatch, seven):
     assert "could not be loaded" in at.error[0].value
 
 
-def test_the_page_speaks_korean(tmp_path, monkeypatch, seven, small_model):
+def test_the_page_speaks_korean(tmp_path, monkeypatch, seven, small_trained_model):
     monkeypatch.setenv("CNN_EXPLORER_LANG", "ko")
-    saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
+    saved_models.save_model(small_trained_model, SMALL_MODEL, {}, tmp_path)
     at = why_page(tmp_path, monkeypatch, seven)
     korean = catalogue("ko")
     assert at.title[0].value == korean["why.title"]
@@ -194,9 +177,9 @@ def test_a_nudge_ends_in_one_of_three_sentences():
 
 
 @pytest.mark.browser
-def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small_model):
+def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small_trained_model):
     """Draw a 7 on the Draw page, open Why this answer? from the sidebar: every panel shows for that digit."""
-    saved_models.save_model(small_model, SMALL_MODEL, {}, models_dir)
+    saved_models.save_model(small_trained_model, SMALL_MODEL, {}, models_dir)
     open_app_page(page, app_url, "draw_digit")
     canvas = page.locator("canvas.upper-canvas").first
     box = canvas.bounding_box()
@@ -217,12 +200,12 @@ def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small
     assert not browser_trouble(page), browser_trouble(page)
 
 
-def test_the_epoch_slider_explains_the_network_as_it_was(tmp_path, monkeypatch, seven, small_model):
+def test_the_epoch_slider_explains_the_network_as_it_was(tmp_path, monkeypatch, seven, small_trained_model):
     from cnnlib.network.snapshots import EpochSnapshots, save_snapshots
 
-    saved = saved_models.save_model(small_model, SMALL_MODEL, {}, tmp_path)
-    zeros = [np.zeros_like(weight) for weight in small_model.get_weights()]
-    save_snapshots(saved.path, EpochSnapshots([zeros, small_model.get_weights()], [0.1, 0.9]))
+    saved = saved_models.save_model(small_trained_model, SMALL_MODEL, {}, tmp_path)
+    zeros = [np.zeros_like(weight) for weight in small_trained_model.get_weights()]
+    save_snapshots(saved.path, EpochSnapshots([zeros, small_trained_model.get_weights()], [0.1, 0.9]))
     at = why_page(tmp_path, monkeypatch, seven)
     assert at.select_slider(key="why_epoch").value == 1
     trained = texts(at.markdown)

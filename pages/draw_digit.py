@@ -9,7 +9,8 @@ from cnnlib.lessons.draw import figures
 from cnnlib.lessons.draw import steps as draw_steps
 from cnnlib.lessons.draw import words as digit_text
 from cnnlib.mnist import preprocess
-from cnnlib.mnist.strokes import CANVAS_SIDE, PEN_WIDTH
+from cnnlib.mnist.preprocess import CANVAS_SIDE
+from cnnlib.mnist.strokes import PEN_WIDTH
 from cnnlib.network import reader
 from cnnlib.store.saved import SavedModel, list_models
 from cnnlib.text import t
@@ -43,8 +44,10 @@ def canvas_input() -> preprocess.PreparedDigit | None:
     result = st_canvas(stroke_width=st.session_state["draw_stroke_width"], stroke_color="#FFFFFF", key="draw_canvas",
                        background_color="#000000", height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
                        initial_drawing=st.session_state["draw_canvas_restored"], return_image_data=True)
-    if (pixels := result.image_data) is not None:  # decoded from the canvas's PNG on each access: once
-        st.session_state["draw_strokes"], st.session_state["draw_pixels"] = result.json_data, pixels
+    with explained_errors():  # a picture refused unread: its sentence, and the last drawing kept
+        if (png := result.image_bytes) is not None:  # its PNG, decoded from base64 on each access: once
+            st.session_state["draw_pixels"] = preprocess.canvas_pixels(png)
+            st.session_state["draw_strokes"] = result.json_data
     st.caption(t("draw.canvas.caption", size=CANVAS_SIDE))
     pixels = st.session_state.get("draw_pixels")
     return None if pixels is None else preprocess.prepare_digit(pixels)

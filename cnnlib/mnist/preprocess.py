@@ -5,27 +5,41 @@ ratio (anti-aliased, so edges become grey), then place it in a 28x28 field so th
 field's centre. The result is white ink (1.0) on black (0.0), as ``x_train / 255``.
 
     canvas (280, 280, 4) uint8 -> ink (280, 280) -> crop (h, w) -> fit 20x20 -> centre by mass -> (28, 28) float32
+
+Pictures arrive as bytes (the canvas's PNG, an uploaded photo) and are checked before PIL decodes them: their size in
+bytes, then their width and height as their header declares them (``cnnlib.server.pictures`` sets PIL's own limit
+for the whole server).
 """
 
 from __future__ import annotations
 
 import io
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from cnnlib.server.blas import one_thread
 from cnnlib.errors import Refusal
+from cnnlib.server.blas import one_thread
+from cnnlib.server.pictures import MAX_PICTURE_PIXELS
 
 MNIST_SIZE = 28
+CANVAS_SIDE = 280  # the Draw page's canvas: MNIST's 28x28 at ten times the size
 DIGIT_BOX = 20  # MNIST fits each digit into 20x20, leaving a 4-pixel margin for centring by mass
 CENTRE = MNIST_SIZE // 2  # 14: where MNIST's own digits have their centre of mass (mean 13.98, 14.01 over 500)
 INK_THRESHOLD = 0.2  # ink fraction that counts as ink: the bounding box, the count (ignores faint halos, grain)
 MIN_CONTRAST = 0.15  # an image whose ink is fainter than this is treated as blank
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_UPLOAD_MEGAPIXELS = 40  # refuse decompression bombs before decoding them
+MAX_UPLOAD_MEGAPIXELS = MAX_PICTURE_PIXELS // 1_000_000  # photos above are refused before decoding
 WORKING_SIDE = 1024  # big photos are shrunk to this before finding the digit (the result is 28x28 anyway)
+MAX_CANVAS_BYTES = 512 * 1024  # the canvas's 280x280 RGBA PNG: 5-20 KB drawn, 314 KB even stored uncompressed
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_HEADER = struct.Struct(">I4sII")  # the first chunk's length and type, then the picture's width and height
+PIXEL_DTYPES = ("uint8", "bool", "float16", "float32", "float64")  # 0..255, or 0..1
+UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)  # PIL's ways to fail on bad bytes
 
 
 @dataclass(frozen=True, repr=False)
@@ -66,9 +80,7 @@ def ink_image(pixels: np.ndarray) -> np.ndarray | None:
     ink, which is inverted. The background level plus three times its noise is subtracted and the strongest ink
     scaled to 1.
     """
-    pixels = np.asarray(pixels)
-    if pixels.ndim not in (2, 3) or min(pixels.shape[:2]) < 1:
-        raise Refusal("draw.error.image_shape", shape=pixels.shape)
+    pixels = checked_pixels(pixels)
     scale = 255.0 if pixels.dtype == np.uint8 else 1.0
     pixels = pixels.astype(np.float32) / scale
     if pixels.ndim == 2:
@@ -91,6 +103,20 @@ def ink_image(pixels: np.ndarray) -> np.ndarray | None:
     if strongest < MIN_CONTRAST:
         return None
     return (ink / strongest).astype(np.float32)
+
+
+def checked_pixels(pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` as an array, refused before any copy is made unless it is one picture ``(H, W)`` or ``(H, W, C)``
+    with 1, 3 or 4 channels, of at most ``WORKING_SIDE`` squared pixels, holding 0..255 (uint8) or 0..1."""
+    pixels = np.asarray(pixels)
+    channels = pixels.shape[2] if pixels.ndim == 3 else 1
+    if pixels.ndim not in (2, 3) or min(pixels.shape[:2]) < 1 or channels not in (1, 3, 4):
+        raise Refusal("draw.error.image_shape", shape=pixels.shape)
+    if pixels.shape[0] * pixels.shape[1] > WORKING_SIDE**2:
+        raise Refusal("draw.error.image_pixels", height=pixels.shape[0], width=pixels.shape[1], side=WORKING_SIDE)
+    if pixels.dtype.name not in PIXEL_DTYPES:
+        raise Refusal("draw.error.image_dtype", dtype=pixels.dtype.name)
+    return pixels
 
 
 def _border(values: np.ndarray) -> np.ndarray:
@@ -138,18 +164,56 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     return field
 
 
+def canvas_pixels(png: bytes) -> np.ndarray:
+    """The Draw page's canvas as ``(280, 280, 4)`` uint8 RGBA from the PNG it sends; its bytes are checked before
+    PIL decodes them: at most ``MAX_CANVAS_BYTES``, PNG's signature, and the canvas's own size in the header (it
+    sends its picture at 280x280 whatever the screen's pixel ratio). Refusal for any other bytes."""
+    if len(png) > MAX_CANVAS_BYTES:
+        raise Refusal("draw.error.canvas_bytes", kilobytes=len(png) / 1024, limit=MAX_CANVAS_BYTES // 1024)
+    width, height = canvas_png_size(png)
+    if (width, height) != (CANVAS_SIDE, CANVAS_SIDE):
+        raise Refusal("draw.error.canvas_size", width=width, height=height, side=CANVAS_SIDE)
+    with opened_picture(png, "draw.error.canvas_unreadable", formats=["PNG"]) as picture:
+        return np.asarray(picture.convert("RGBA"))
+
+
+def canvas_png_size(data: bytes) -> tuple[int, int]:
+    """``(width, height)`` as a PNG's header (its IHDR chunk) declares them, read without decoding anything;
+    Refusal, worded for the canvas, for bytes that are not a PNG."""
+    if not data.startswith(PNG_SIGNATURE):
+        raise Refusal("draw.error.canvas_not_png")
+    if len(data) < len(PNG_SIGNATURE) + PNG_HEADER.size:
+        raise Refusal("draw.error.canvas_unreadable")
+    length, kind, width, height = PNG_HEADER.unpack_from(data, len(PNG_SIGNATURE))
+    if (length, kind) != (13, b"IHDR"):  # PNG's first chunk is always IHDR, 13 bytes long
+        raise Refusal("draw.error.canvas_unreadable")
+    return width, height
+
+
+@contextmanager
+def opened_picture(data: bytes, unreadable: str, formats: list[str] | None = None) -> Iterator[Image.Image]:
+    """``data`` opened by PIL (its header read, nothing decoded yet) for the block; bytes that PIL cannot read (in
+    the block too) end in the Refusal ``unreadable``, a picture over PIL's limit for the server in another one."""
+    try:
+        with Image.open(io.BytesIO(data), formats=formats) as picture:
+            yield picture
+    except Refusal:
+        raise
+    except Image.DecompressionBombError as error:
+        raise Refusal("draw.error.too_many_pixels", limit=MAX_UPLOAD_MEGAPIXELS) from error
+    except UNREADABLE as error:
+        raise Refusal(unreadable) from error
+
+
 def uploaded_image_to_mnist(data: bytes) -> PreparedDigit | None:
     """A PNG or JPEG file's bytes through MNIST's recipe; Refusal for a file that is not one or is too big."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise Refusal("draw.error.upload_size", megabytes=len(data) / 1e6, limit=MAX_UPLOAD_BYTES // 2**20)
-    try:
-        with Image.open(io.BytesIO(data)) as picture:
-            if picture.width * picture.height > MAX_UPLOAD_MEGAPIXELS * 1_000_000:
-                raise Refusal("draw.error.upload_pixels", width=picture.width, height=picture.height,
-                                   limit=MAX_UPLOAD_MEGAPIXELS)
-            picture = ImageOps.exif_transpose(picture)  # phone photos store their rotation in EXIF
-            picture.thumbnail((WORKING_SIDE, WORKING_SIDE))
-            pixels = np.asarray(picture.convert("RGBA"))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
-        raise Refusal("draw.error.upload_unreadable") from error
+    with opened_picture(data, "draw.error.upload_unreadable") as picture:
+        if picture.width * picture.height > MAX_PICTURE_PIXELS:
+            raise Refusal("draw.error.upload_pixels", width=picture.width, height=picture.height,
+                          limit=MAX_UPLOAD_MEGAPIXELS)
+        picture = ImageOps.exif_transpose(picture)  # phone photos store their rotation in EXIF
+        picture.thumbnail((WORKING_SIDE, WORKING_SIDE))
+        pixels = np.asarray(picture.convert("RGBA"))
     return prepare_digit(pixels)

@@ -37,6 +37,7 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 DATA_DIR_ENV = "CNN_EXPLORER_DATA_DIR"
 MAX_NPZ_UPLOAD_BYTES = 50 * 2**20  # full MNIST's npz is 11 MB
 MAX_NPZ_UNPACKED_BYTES = 400 * 2**20  # full MNIST unpacks to 55 MB; refuse zip bombs before unpacking
+FEWEST_IMAGES = {"train": 12, "test": 1}  # a twelfth of the training digits is held out to validate on
 
 
 @dataclass(frozen=True, repr=False)
@@ -229,9 +230,12 @@ def save_upload(data: bytes, name: str, folder: Path) -> Path:
 
 
 def _validate_split(name: str, split: str, images: np.ndarray, labels: np.ndarray) -> None:
-    """Raise Refusal unless images are (N, 28, 28) uint8 and labels (N,) integers 0-9."""
+    """Raise Refusal unless images are (N, 28, 28) uint8, enough of them to train or test on, and labels (N,)
+    integers 0-9."""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise Refusal("data.error.x_shape", file=name, split=split, shape=images.shape)
+    if len(images) < FEWEST_IMAGES[split]:
+        raise Refusal("data.error.too_few", file=name, split=split, count=len(images), fewest=FEWEST_IMAGES[split])
     if images.dtype != np.uint8:
         raise Refusal("data.error.x_dtype", file=name, split=split, dtype=images.dtype)
     if labels.shape != (len(images),):

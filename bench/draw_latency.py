@@ -40,15 +40,12 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from cnnlib.lessons.draw import words as digit_text  # noqa: E402
-
-from cnnlib.lessons.draw import steps  # noqa: E402
-
-from cnnlib.store import saved as saved_models  # noqa: E402
-
-from cnnlib.mnist import preprocess  # noqa: E402
 from cnnlib.lessons.draw import figures  # noqa: E402
-from cnnlib.mnist.strokes import CANVAS_SIDE  # noqa: E402
+from cnnlib.lessons.draw import steps as draw_steps  # noqa: E402
+from cnnlib.lessons.draw import words as digit_text  # noqa: E402
+from cnnlib.mnist import preprocess  # noqa: E402
+from cnnlib.mnist.preprocess import CANVAS_SIDE  # noqa: E402
+from cnnlib.store import saved as saved_models  # noqa: E402
 from cnnlib.text import t  # noqa: E402
 from pages import current_workspace  # noqa: E402
 from pages.parts.models import model_probe, replayed_reading  # noqa: E402
@@ -72,9 +69,10 @@ def stroke_pngs(count: int, seed: int = 0) -> list[str]:
 
 
 def canvas_pixels(data_url: str) -> np.ndarray:
-    """The canvas's PNG as (280, 280, 4) RGBA, decoded as streamlit-drawable-canvas's ``image_data`` does."""
+    """The canvas's PNG as (280, 280, 4) RGBA, as the page reads it: the bytes of the data URL
+    (streamlit-drawable-canvas's ``image_bytes``), checked and decoded by ``preprocess.canvas_pixels``."""
     _, encoded = data_url.split(";base64,", 1)
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
+    return preprocess.canvas_pixels(base64.b64decode(encoded))
 
 
 def models_folder(model_path: str | None) -> str:

@@ -4,7 +4,8 @@ A slider move reruns the page on the digit it already holds: preparing the digit
 and max-pool, then the replay (its caption, conv1's filters as they formed up to that epoch) and the network's
 reading after that epoch with every layer's figure, each made into Streamlit's messages as ``bench/draw_latency.py``
 does (its sections are reused). Between moves: ``keras.backend.clear_session()`` and ``gc.collect()``, as Streamlit
-does after every run. The replay itself (snapshots read, one reader per epoch) is built once, as the page caches it.
+does after every run. The replay is built once, as the page caches it; each move reads the epoch shown from the
+snapshot file (the page keeps one epoch's weights in memory, not all of them), and that read is in the timing.
 
 Usage: python bench/replay_latency.py [--moves 200] [--epochs 10] [--pause-ms 50]
 It trains nothing: the tutorial's network at its default sizes with ``--epochs`` + 1 random states saved as
@@ -59,12 +60,13 @@ def one_move(pixels: np.ndarray, found: replay.Replay, models: list, epoch: int,
     """Everything the page's server work does after the slider moves to ``epoch``, in the page's order."""
     image = draw.digit_section(pixels, timer)
     draw.tutorial_sections(image, 0, timer)
-    st.caption(t("draw.replay.caption", epoch=epoch, epochs=found.epochs, accuracy=found.test_accuracies[epoch]))
+    st.caption(t("draw.replay.caption", epoch=epoch, epochs=found.epochs, accuracy=found.accuracy(epoch)))
     history = found.filter_history()
-    st.plotly_chart(figures.filter_history_figure(history, epoch), key="draw_epoch_filters")
+    st.plotly_chart(figures.filter_history_figure(history, found.kept, epoch), key="draw_epoch_filters")
     st.caption(t("draw.replay.filters_caption", count=history.shape[1]))
     timer.lap("4. replay filters figure, text")
-    draw.model_section(image, models, found.probes[epoch], timer)
+    st.session_state["draw_epoch"] = epoch  # the slider's value, which the page's reading follows
+    draw.model_section(image, models, timer)
     timer.stroke_done()
 
 

@@ -11,6 +11,8 @@ from streamlit.navigation.page import StreamlitPage
 
 from cnnlib import text
 from cnnlib.mnist.data import MnistData, load_mnist
+from cnnlib.server.cache import ByteCache, cached_in
+from cnnlib.server.limits import mnist_cache_bytes
 from cnnlib.store.saved import models_dir
 from cnnlib.text import t
 from cnnlib.store.workspace import (SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace,
@@ -18,7 +20,7 @@ from cnnlib.store.workspace import (SINGLE, Workspace, classroom_mode, is_worksp
 from pages.parts.state import LANGUAGE, LANGUAGE_SWITCH, NAVIGATION_RAN, WORKSPACE
 
 LANGUAGE_PARAM, LANGUAGE_ENV, WORKSPACE_PARAM = "lang", "CNN_EXPLORER_LANG", "learner"  # ?lang=ko&learner=…
-MNIST_CACHE_ENTRIES = 4  # sources or files kept in memory at once, server-wide
+MNIST_CACHE = ByteCache(mnist_cache_bytes())  # data sets kept in memory, server-wide: CNN_EXPLORER_MNIST_CACHE_MB
 
 
 def session_language() -> str:
@@ -126,9 +128,14 @@ def ensure_app_navigation() -> None:
         st.rerun()
 
 
-@st.cache_resource(show_spinner=False, max_entries=MNIST_CACHE_ENTRIES)
+def mnist_bytes(data: MnistData) -> int:
+    """What a data set holds in memory: its images and labels."""
+    return sum(array.nbytes for array in (data.x_train, data.y_train, data.x_test, data.y_test))
+
+
+@cached_in(MNIST_CACHE, mnist_bytes)
 def _cached_mnist(source: str, npz_path: str | None) -> MnistData:
-    """MNIST from one source, loaded once per server."""
+    """MNIST from one source, loaded once per server while it fits in ``MNIST_CACHE`` (default 512 MB)."""
     return load_mnist(source, npz_path)
 
 

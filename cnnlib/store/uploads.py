@@ -1,7 +1,9 @@
 """What learners bring to the server: an MNIST ``.npz`` to train on, a ``.keras`` model to explore.
 
 Each is checked (size, layout, what the model is built of), counted in the learner's quota and kept in their
-workspace under a safe name; a refusal is a Refusal whose sentence names the file, never a folder.
+workspace under a safe name; a refusal is a Refusal whose sentence names the file, never a folder. The room is
+checked and the file written under the workspace's lock (``Workspace.storing``), so two tabs uploading into a
+nearly full workspace cannot both pass the check.
 
     keep_npz(upload, workspace)     the kept file's path (for the trainer), or None without an upload
     keep_model(upload, workspace)   the kept model's name, or None without an upload
@@ -33,8 +35,8 @@ def keep_npz(upload: Upload | None, workspace: Workspace) -> str | None:
         return None
     data = upload.getvalue()
     npz_from_upload(data, upload.name)
-    workspace.check_room(len(data), new_models=0)
-    return str(save_upload(data, upload.name, workspace.models_dir))
+    with workspace.storing(len(data), new_models=0) as folder:
+        return str(save_upload(data, upload.name, folder))
 
 
 def keep_model(upload: Upload | None, workspace: Workspace) -> str | None:
@@ -42,5 +44,5 @@ def keep_model(upload: Upload | None, workspace: Workspace) -> str | None:
     if upload is None:
         return None
     data = upload.getvalue()
-    workspace.check_room(len(data))
-    return accept_upload(data, upload.name, workspace.models_dir).stem
+    with workspace.storing(len(data)) as folder:
+        return accept_upload(data, upload.name, folder).stem

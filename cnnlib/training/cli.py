@@ -27,14 +27,17 @@ from pathlib import Path
 
 from cnnlib.errors import Refusal
 from cnnlib.mnist.data import NPZ_ENV, SOURCES
+from cnnlib.network.snapshots import MAX_SNAPSHOTS
 from cnnlib.store.files import without_folders
 from cnnlib.store.saved import MODEL_SUFFIX, check_name
+from cnnlib.store.workspace import SINGLE, is_workspace_id
 from cnnlib.text import t
 from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, option_name,
                                     option_type, specs)
 from cnnlib.training.progress import Event
 from cnnlib.training.protocol import JsonLinesEmitter, stop_on_request
 from cnnlib.training.ready import ReadyNetwork, prepare
+from cnnlib.training.room import FEWEST_STATES
 from cnnlib.training.sentences import device_text
 from cnnlib.training.trainer import train
 
@@ -69,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--npz", help=t("train.cli.npz"))
     parser.add_argument("--train-limit", type=int, help=t("train.cli.train_limit"))
     parser.add_argument("--out", help=t("train.cli.out"))
+    parser.add_argument("--snapshots", type=int, default=MAX_SNAPSHOTS, help=t("train.cli.snapshots"))
+    parser.add_argument("--workspace", help=t("train.cli.workspace"))
     parser.add_argument("--events", action="store_true", help=t("train.cli.events"))
     parser.add_argument("--serve", action="store_true", help=t("train.cli.serve"))
     return parser
@@ -96,7 +101,9 @@ def argument_refusal(args: argparse.Namespace) -> Refusal | None:
     checks = [(args.train_limit is None or args.train_limit >= 2, Refusal("train.cli.train_limit_too_small")),
               (args.data != "npz" or args.npz or os.environ.get(NPZ_ENV), Refusal("train.cli.npz_needed")),
               (not args.npz or Path(args.npz).is_file(), Refusal("train.cli.npz_missing", path=args.npz)),
-              (not args.out or args.out.endswith(MODEL_SUFFIX), Refusal("train.cli.out_suffix"))]
+              (not args.out or args.out.endswith(MODEL_SUFFIX), Refusal("train.cli.out_suffix")),
+              (args.snapshots >= FEWEST_STATES, Refusal("train.cli.snapshots_too_few", low=FEWEST_STATES)),
+              (args.workspace in (None, SINGLE) or is_workspace_id(args.workspace), Refusal("workspace.bad_id"))]
     return next((refusal for ok, refusal in checks if not ok), None)
 
 
@@ -105,7 +112,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if refusal := argument_refusal(args):
         raise refusal
     config = TrainConfig(hp=hyperparameters_from_args(args), data_source=args.data, npz_path=args.npz,
-                         train_limit=args.train_limit)
+                         train_limit=args.train_limit, snapshots=args.snapshots, workspace_id=args.workspace)
     if args.out:
         out = Path(args.out)
         config = replace(config, model_name=check_name(out.stem), models_directory=str(out.parent))
@@ -124,8 +131,24 @@ def print_for_a_person(event: dict) -> None:
         print(t("train.cli.stopped", **event), flush=True)
 
 
+def failure_event(error: BaseException) -> dict:
+    """The ``failed`` event for ``error``: its line and, for a refusal, its catalogue key and values, so the page
+    words it in the learner's language (values that are not plain JSON are left to the line)."""
+    event = {"event": Event.FAILED, "message": failure_message(error)}
+    if isinstance(error, Refusal):
+        try:
+            json.dumps(error.values)
+        except (TypeError, ValueError):
+            return event
+        event.update(key=error.key, values=error.values)
+    return event
+
+
 def failure_message(error: BaseException) -> str:
-    """One line on why training failed, naming no server folder: ``NotADirectoryError: Not a directory``."""
+    """One line on why training failed, naming no server folder: ``NotADirectoryError: Not a directory``; a
+    refusal's own sentence."""
+    if isinstance(error, Refusal):
+        return without_folders(str(error))
     if isinstance(error, OSError) and error.strerror:
         return f"{type(error).__name__}: {error.strerror}"
     text = str(error).strip()
@@ -181,10 +204,10 @@ def main(argv: list[str] | None = None, ready: ReadyNetwork | None = None) -> in
     try:
         _, summary = train(config, emit, stop_requested, ready)
     except Exception as error:  # noqa: BLE001 - whatever broke, the page and the shell get one line
-        message = failure_message(error)
+        event = failure_event(error)
         if args.events:
-            emit({"event": Event.FAILED, "message": message})
-        print(t("train.cli.failed", message=message), file=sys.stderr, flush=True)
+            emit(event)
+        print(t("train.cli.failed", message=event["message"]), file=sys.stderr, flush=True)
         return 1
     if not args.events:
         print(json.dumps(summary), flush=True)

@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from cnnlib.network.snapshots import MAX_SNAPSHOTS
 from cnnlib.store.saved import MODEL_SUFFIX, models_dir
 
 SPEC = "spec"  # the metadata entry of a Hyperparameters field that holds its Spec
@@ -169,6 +170,8 @@ class TrainConfig:
     train_limit: int | None = None  # the first N training digits (validation included); None: all
     model_name: str | None = None  # None: a name from the recipe and the time
     models_directory: str | None = None  # None: cnnlib.store.saved.models_dir()
+    snapshots: int = MAX_SNAPSHOTS  # weight states kept at most, spread over the epochs (cnnlib.training.room)
+    workspace_id: str | None = None  # whose workspace the model goes to: its room is checked before saving
 
     def to_args(self) -> list[str]:
         """The command-line arguments that reproduce this config."""
@@ -180,7 +183,8 @@ class TrainConfig:
             args += ["--train-limit", str(self.train_limit)]
         if self.model_name or self.models_directory:
             args += ["--out", str(self.output_path())]
-        return args
+        args += ["--snapshots", str(self.snapshots)]
+        return args + (["--workspace", self.workspace_id] if self.workspace_id else [])
 
     def output_path(self) -> Path:
         """Where the model will be saved: ``<models dir>/<name>.keras``."""

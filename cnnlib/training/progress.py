@@ -82,6 +82,7 @@ class Ending(StrEnum):
 
     TRAINER_ERROR = "trainer_error"  # the trainer's own line (exception text, folders removed) is in Progress.message
     SAVE_FAILED = "save_failed"  # trained and tested, but the model could not be written (why: Progress.message)
+    NO_ROOM = "no_room"  # trained and tested, but the learner's workspace had no room left for it (why: the refusal)
     NOT_STARTED = "not_started"  # no trainer process could be started (why: Progress.message)
     NO_ANSWER = "no_answer"  # it did not answer Stop, so it was terminated
     SIGNAL = "signal"  # killed by signal -Progress.exit_code
@@ -98,6 +99,8 @@ class Progress:
     phase: Phase = Phase.WAITING
     ending: Ending | None = None  # set when the run failed or was cancelled
     message: str = ""  # the trainer's own words about a failure
+    refusal_key: str = ""  # when the trainer refused something: the catalogue key of why, worded when shown
+    refusal_values: dict = field(default_factory=dict)  # and that sentence's values
     exit_code: int | None = None
     device: dict = field(default_factory=dict)  # {"kind": "cpu", "threads": 2} or {"kind": "gpu", "name": ..., ...}
     data_source: str = ""
@@ -240,8 +243,11 @@ def _saved(progress: Progress, event: dict) -> None:
 
 
 def _failed(progress: Progress, event: dict) -> None:
-    """The trainer gave up, with its reason; while saving, that means the learned model could not be kept."""
-    ending = Ending.SAVE_FAILED if progress.phase == Phase.SAVING else Ending.TRAINER_ERROR
+    """The trainer gave up, with its reason (a refusal's key and values too); while saving, that means the learned
+    model could not be kept: no room for it when the trainer refused, else a write that failed."""
+    progress.refusal_key, progress.refusal_values = event.get("key", ""), event.get("values", {})
+    saving = progress.phase == Phase.SAVING
+    ending = (Ending.NO_ROOM if progress.refusal_key else Ending.SAVE_FAILED) if saving else Ending.TRAINER_ERROR
     progress.end(RunState.FAILED, ending, event["message"])
 
 

@@ -8,7 +8,10 @@ process followed by a thread (``cnnlib.training.training_run``), started by ``cn
     run.stop()                               # the child finishes its batch, evaluates, saves and exits
 
 Runs belong to a workspace (``owner``), not to a browser session: each learner has at most one run queued or
-training, and finds it again after a reload. At most ``max_running`` train at once per server; the rest queue.
+training, and finds it again after a reload. At most ``max_running`` train at once per server; the rest queue, at
+most ``max_queued`` of them (``CNN_EXPLORER_MAX_QUEUE``, default 30: ``cnnlib.server.limits``). Before a learner's
+run is handed over, its disk is planned (``cnnlib.training.room``): it keeps as many epoch snapshots as fit in their
+workspace, or is refused with a sentence.
 
 A trainer process is started ahead of time (``python -m cnnlib.train --serve``: TensorFlow imported and one
 training step of the default network traced, then it waits), so the first batch follows Start within about a
@@ -27,17 +30,20 @@ import functools
 import os
 import threading
 import weakref
+from dataclasses import replace
 from typing import NamedTuple
 
 from cnnlib.errors import Refusal
+from cnnlib.server import limits
 from cnnlib.store.workspace import Workspace
 from cnnlib.training.config import TrainConfig
 from cnnlib.training.launcher import Launcher
 from cnnlib.training.progress import RunState
+from cnnlib.training.room import planned_snapshots
 from cnnlib.training.training_run import TrainingRun
 
-__all__ = ["KEPT_RUNS", "KEPT_RUNS_PER_SERVER", "Launcher", "QueuePlace", "RunBusy", "RunRegistry", "TrainingRun",
-           "latest_for", "server_registry", "shutdown_all", "submit_for"]
+__all__ = ["KEPT_RUNS", "KEPT_RUNS_PER_SERVER", "Launcher", "QueueFull", "QueuePlace", "RunBusy", "RunRegistry",
+           "TrainingRun", "latest_for", "server_registry", "shutdown_all", "submit_for"]
 
 MAX_TRAININGS_ENV, TRAINER_READY_ENV = "CNN_EXPLORER_MAX_TRAININGS", "CNN_EXPLORER_TRAINER_READY"
 KEPT_RUNS, KEPT_RUNS_PER_SERVER = 10, 200  # finished runs kept per learner (to compare curves) and in all
@@ -45,6 +51,10 @@ KEPT_RUNS, KEPT_RUNS_PER_SERVER = 10, 200  # finished runs kept per learner (to 
 
 class RunBusy(Refusal):
     """A learner asked for a second run while one of theirs is queued or training."""
+
+
+class QueueFull(Refusal):
+    """A run asked for while the server's queue holds as many runs as it may."""
 
 
 class QueuePlace(NamedTuple):
@@ -60,8 +70,10 @@ _registries: weakref.WeakSet[RunRegistry] = weakref.WeakSet()
 class RunRegistry:
     """Every run on this server, by owner; at most ``max_running`` train at once, the others wait in a queue."""
 
-    def __init__(self, max_running: int | None = None, launcher: Launcher | None = None) -> None:
+    def __init__(self, max_running: int | None = None, launcher: Launcher | None = None,
+                 max_queued: int | None = None) -> None:
         self.max_running = max(1, max_running or int(os.environ.get(MAX_TRAININGS_ENV, "1")))
+        self.max_queued = max(0, limits.max_queue() if max_queued is None else max_queued)
         self.launcher = launcher or Launcher()
         self._runs: list[TrainingRun] = []
         self._next_id = 1
@@ -73,12 +85,14 @@ class RunRegistry:
         """Create ``owner``'s run; it starts now if a slot is free, else when the runs ahead of it end.
 
         RunBusy when ``owner`` already has a run queued or training (runs without an owner, from scripts, are not
-        limited).
+        limited); QueueFull when it would wait behind ``max_queued`` queued runs.
         """
         with self._changed:
             mine = [run for run in self._runs if owner is not None and run.owner == owner]
             if any(not run.state.finished for run in mine):
                 raise RunBusy("train.run.busy")
+            if sum(run.state == RunState.QUEUED for run in self._runs) >= self.max_queued and not self._free_slot():
+                raise QueueFull("train.run.queue_full", limit=self.max_queued)
             run = TrainingRun(self._next_id, config, self._changed, self.launcher, owner,
                               number=mine[-1].number + 1 if mine else 1, on_exit=self._run_ended)
             self._next_id += 1
@@ -130,6 +144,11 @@ class RunRegistry:
         if self._keep_ready and not self.active():
             self.launcher.keep_one_ready()
 
+    def _free_slot(self) -> bool:
+        """Under the lock: whether a run asked for now would train at once (a slot free, nobody queued for it)."""
+        queued = sum(run.state == RunState.QUEUED for run in self._runs)
+        return self.max_running - sum(run.state.training for run in self._runs) > queued
+
     def _claim_slots(self) -> list[TrainingRun]:
         """Under the lock: the oldest queued runs that fit in the free slots, each marked as starting."""
         with self._changed:
@@ -172,10 +191,12 @@ def latest_for(workspace: Workspace) -> TrainingRun | None:
 
 
 def submit_for(workspace: Workspace, config: TrainConfig) -> TrainingRun:
-    """Start (or queue) a learner's run on this server; QuotaFull when their workspace has no room for its model,
-    RunBusy when a run of theirs is on."""
+    """Start (or queue) a learner's run on this server, keeping as many epoch snapshots as fit in their workspace
+    (the trainer checks again before it saves); QuotaFull when it has no room for the model and two snapshots,
+    RunBusy when a run of theirs is on, QueueFull when the server's queue is full."""
     workspace.check_room()
-    return server_registry().submit(config, workspace.id)
+    planned = replace(config, snapshots=planned_snapshots(workspace, config), workspace_id=workspace.id)
+    return server_registry().submit(planned, workspace.id)
 
 
 def shutdown_all() -> None:

@@ -64,11 +64,13 @@ def status_line(progress: Progress, place: QueuePlace = QueuePlace(0, 1)) -> str
 
 
 def ending_text(progress: Progress) -> str:
-    """Why a run ended without finishing: the trainer's own words, or the app's for what it saw."""
+    """Why a run ended without finishing: the trainer's own words (a refusal's sentence, in the learner's language),
+    or the app's for what it saw."""
+    reason = t(progress.refusal_key, **progress.refusal_values) if progress.refusal_key else progress.message
     if progress.ending == Ending.TRAINER_ERROR:
-        return progress.message
+        return reason
     return t(f"train.ending.{progress.ending}", signal=-(progress.exit_code or 0), code=progress.exit_code,
-             reason=progress.message)
+             reason=reason)
 
 
 def run_outcome(progress: Progress, label: str) -> tuple[str, str] | None:

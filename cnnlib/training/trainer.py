@@ -3,11 +3,14 @@
     model, summary = train(TrainConfig(data_source="offline"), emit=print)
 
 ``train`` emits the events listed in ``cnnlib.training.progress`` (plain dicts of numbers and names) and returns the
-trained model with a summary (test accuracy, epochs, seconds, images/s, data source, model path). Beside the model it
-saves the weights and test accuracy after every epoch (``cnnlib.network.snapshots``); the JSON card lists those
-accuracies. With augmentation on, ``fit`` trains the network inside ``cnnlib.network.architecture.training_model``;
-the network alone is saved. The digits come from ``cnnlib.training.digits``, each batch's own cost from
-``cnnlib.training.recorder``, a network traced ahead of time from ``cnnlib.training.ready``.
+trained model with a summary (test accuracy, epochs, seconds, images/s, data source, model path, and ``not_redrawn``:
+how many training digits the recipe could not redraw as pen strokes and showed as they were, blank ones or dots that
+thin away). Beside the model it saves the weights and test accuracy after the epochs it keeps (every one of a short
+run, at most ``config.snapshots`` spread over a long one: ``cnnlib.network.snapshots``); the JSON card lists those
+accuracies and epochs. It saves only when the workspace has room (``cnnlib.training.room``). With augmentation on,
+``fit`` trains the network inside ``cnnlib.network.architecture.training_model``; the network alone is saved. The
+digits come from ``cnnlib.training.digits``, each batch's own cost from ``cnnlib.training.recorder``, a network traced
+ahead of time from ``cnnlib.training.ready``.
 
 TensorFlow is imported only inside the functions that train, so the page can import this module cheaply.
 """
@@ -23,14 +26,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cnnlib.mnist.data import MnistData, load_mnist
+from cnnlib.mnist.strokes import kept_count
 from cnnlib.network.architecture import build_model, one_hot, training_model
-from cnnlib.network.snapshots import TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
+from cnnlib.network.snapshots import MAX_SNAPSHOTS, TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
 from cnnlib.store.saved import SavedModel, save_model
+from cnnlib.store.workspace import workspace_at
 from cnnlib.training.config import Hyperparameters, TrainConfig
 from cnnlib.training.digits import (Emit, TrainingData, redrawn_training_digits, split_training_data, steps_per_epoch,
                                     training_batches)
 from cnnlib.training.progress import Event
 from cnnlib.training.recorder import BatchRecorder, keras_callback
+from cnnlib.training.room import run_bytes
 
 if TYPE_CHECKING:
     from cnnlib.training.ready import ReadyNetwork
@@ -66,24 +72,29 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
 
 
 def save(model, config: TrainConfig, summary: dict, data: MnistData, snapshots: EpochSnapshots) -> SavedModel:
-    """Save the model and its JSON card (hyperparameters, data, accuracy, date) atomically, then its epochs' weights."""
+    """Save the model and its JSON card (hyperparameters, data, accuracy, date) atomically, then its kept epochs'
+    weights, once the workspace's room for all of them is checked under its lock (QuotaFull when it filled since the
+    run started: nothing is written)."""
     path = config.output_path()
     card = {"hyperparameters": config.hp.to_dict(), "data_source": data.source,
             "data_description": data.description, "train_limit": config.train_limit,
             "test_accuracy": summary["test_accuracy"], "epoch_test_accuracies": snapshots.test_accuracies,
-            "epochs_completed": summary["epochs"],
+            "snapshot_epochs": list(snapshots.kept), "epochs_completed": summary["epochs"],
             "stopped_early": summary["stopped_early"], "device": summary["device"],
             "seconds": summary["seconds"], "images_per_second": summary["images_per_second"],
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    saved = save_model(model, path.stem, card, directory=path.parent)
-    save_snapshots(saved.path, snapshots)
+    needed = run_bytes(model.count_params(), len(snapshots.weights))
+    with workspace_at(path.parent, config.workspace_id).storing(needed) as folder:
+        saved = save_model(model, path.stem, card, directory=folder)
+        save_snapshots(saved.path, snapshots)
     return saved
 
 
 def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str,
-        ready: ReadyNetwork | None = None, drawn: np.ndarray | None = None):
+        ready: ReadyNetwork | None = None, drawn: np.ndarray | None = None, snapshots: int = MAX_SNAPSHOTS):
     """Build the model on the best device (or start the ready one from its values), emit ``started``, fit with
-    progress and epoch snapshots; ``drawn``: the training digits redrawn as pen strokes, when ``hp`` shows some.
+    progress and epoch snapshots (at most ``snapshots`` states, spread over the epochs); ``drawn``: the training
+    digits redrawn as pen strokes, when ``hp`` shows some.
 
     Returns ``(model, recorder, device, snapshots)``; ``model`` is the network alone, without augmentation.
     """
@@ -98,11 +109,11 @@ def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: t
           "validation_count": len(arrays.x_val), "test_count": len(arrays.x_test), "epochs": hp.epochs,
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})
     recorder = BatchRecorder(emit, stop_requested, len(arrays.x_train), hp.batch_size)
-    snapshots = snapshot_callback(arrays.x_test, arrays.y_test)
+    recorded = snapshot_callback(arrays.x_test, arrays.y_test, hp.epochs, snapshots)
     trainee.fit(training_batches(arrays.x_train, arrays.y_train, drawn, hp), epochs=hp.epochs,
                 validation_data=(arrays.x_val, one_hot(arrays.y_val)), shuffle=False, verbose=0,  # shuffled above
-                callbacks=[keras_callback(recorder), snapshots])
-    return model, recorder, device, snapshots.snapshots
+                callbacks=[keras_callback(recorder), recorded])
+    return model, recorder, device, recorded.snapshots
 
 
 def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | None = None,
@@ -116,14 +127,15 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
     drawn = ready.drawn if ready is not None and ready.holds_drawn_of(config, len(arrays.x_train)) else \
         redrawn_training_digits(arrays.x_train, config.hp, emit)
     model, recorder, device, snapshots = fit(config.hp, arrays, emit, stop_requested or threading.Event(),
-                                             data.source, ready, drawn)
+                                             data.source, ready, drawn, config.snapshots)
     emit({"event": Event.EVALUATING})
     evaluation = evaluate(model, arrays.x_test, arrays.y_test)
     emit(evaluation)
     summary = {"test_accuracy": evaluation["test_accuracy"], "epochs": recorder.epochs_done,
                "seconds": round(time.perf_counter() - started, 2), "images_per_second": recorder.images_per_second,
                "data_source": data.source, "model_path": None, "stopped_early": recorder.stopped,
-               "device": device, "train_count": len(arrays.x_train)}
+               "device": device, "train_count": len(arrays.x_train),
+               "not_redrawn": 0 if drawn is None else kept_count(arrays.x_train, drawn)}
     emit({"event": Event.SAVING})
     saved = save(model, config, summary, data, snapshots)
     summary["model_path"] = str(saved.path)

@@ -1,23 +1,52 @@
 """The model the Draw and Why pages read: which one is chosen, its cached readers, its epoch replay, the epoch slider.
 
 Every cache is keyed by the file's path and modification time, so a model saved again under the same name is read
-again; snapshots are loaded once per model version. The caches are server-wide and keep a failure as its
-``Refusal``, which is worded when shown: a Korean learner reads it in Korean even if an English one met it first.
-Anything else a model does to these readers is a bug: not cached, it reaches the page's ``explained_errors``.
+again. The caches are server-wide and bounded together in bytes (``MODEL_CACHE``, ``CNN_EXPLORER_MODEL_CACHE_MB``,
+default 512 MB; ``cnnlib.server.cache``): a model and each reader count their float32 weights, a replay the one epoch
+it read last and its filter history (it reads the epoch shown from disk, never every epoch). They keep a failure as
+its ``Refusal``, which is worded when shown: a Korean learner reads it in Korean even if an English one met it
+first. Anything else a model does to these readers is a bug: not cached, it reaches the page's ``explained_errors``.
 """
 
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from cnnlib.errors import Refusal
 from cnnlib.lessons.draw import figures
 from cnnlib.network import reader, replay
 from cnnlib.network.snapshots import load_snapshots
+from cnnlib.server.cache import ByteCache, cached_in
+from cnnlib.server.limits import model_cache_bytes
 from cnnlib.store.saved import SavedModel, load_model, selected_model
 from cnnlib.text import t
 from pages import workspace_folders
 from pages.parts.state import CHOSEN_MODEL
+
+MODEL_CACHE = ByteCache(model_cache_bytes())
+KERAS_OBJECT_BYTES = 2**20  # a Keras model's layers, variables and graph beside its weights (a guess, on the safe side)
+REFUSAL_BYTES = 2**10
+
+
+def weights_bytes(model) -> int:
+    """A Keras model's weights as float32, counted without copying them."""
+    return 4 * sum(int(np.prod(weight.shape)) for weight in model.weights)
+
+
+def keras_bytes(found) -> int:
+    """What a cached Keras model (or the refusal kept instead) holds."""
+    return REFUSAL_BYTES if isinstance(found, Refusal) else weights_bytes(found) + KERAS_OBJECT_BYTES
+
+
+def probe_bytes(found) -> int:
+    """What a cached reader (or the refusal kept instead) holds: its own float32 copy of the weights."""
+    return REFUSAL_BYTES if isinstance(found, Refusal) else weights_bytes(found.model)
+
+
+def replay_bytes(found) -> int:
+    """What a cached replay (or None, or a refusal) holds: the epoch it read last and its filter history."""
+    return found.nbytes if isinstance(found, replay.Replay) else REFUSAL_BYTES
 
 
 def chosen_model(models: list[SavedModel]) -> SavedModel | None:
@@ -27,7 +56,7 @@ def chosen_model(models: list[SavedModel]) -> SavedModel | None:
     return next((model for model in models if model.key == wanted), None) or selected_model(*workspace_folders())
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@cached_in(MODEL_CACHE, keras_bytes)
 def _cached_model(path: str, modified: float):
     """A saved model, or the Refusal saying why it cannot be loaded, once per file version."""
     try:
@@ -36,7 +65,7 @@ def _cached_model(path: str, modified: float):
         return refusal
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@cached_in(MODEL_CACHE, probe_bytes)
 def model_probe(path: str, modified: float) -> reader.ModelProbe | Refusal:
     """A saved model's all-layers reader, or why it cannot be read, once per file version."""
     model = _cached_model(path, modified)
@@ -46,7 +75,7 @@ def model_probe(path: str, modified: float) -> reader.ModelProbe | Refusal:
         return refusal
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@cached_in(MODEL_CACHE, replay_bytes)
 def model_replay(path: str, modified: float) -> replay.Replay | Refusal | None:
     """A model's epoch replay; None when it has no snapshots (or cannot be read at all)."""
     probe, snapshots = model_probe(path, modified), load_snapshots(Path(path))
@@ -58,12 +87,13 @@ def model_replay(path: str, modified: float) -> replay.Replay | Refusal | None:
         return refusal
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@cached_in(MODEL_CACHE, keras_bytes)
 def explained_model(path: str, modified: float, epoch: int | None):
-    """The model as ``cnnlib.explain`` reads it after ``epoch`` (None or the last: as saved), or why it cannot be."""
+    """The model as ``cnnlib.explain`` reads it after ``epoch`` (None or the last: as saved), or why it cannot be;
+    an earlier epoch's weights are read from disk, that epoch's alone."""
     model = _cached_model(path, modified)
     snapshots = load_snapshots(Path(path)) if epoch is not None else None
-    weights = snapshots.weights[epoch] if snapshots is not None and epoch < snapshots.epochs else None
+    weights = snapshots.weights_after(epoch) if snapshots is not None and epoch in snapshots.kept[:-1] else None
     try:
         return model if isinstance(model, Refusal) else replay.keras_state(model, weights)
     except Refusal as refusal:
@@ -71,30 +101,29 @@ def explained_model(path: str, modified: float, epoch: int | None):
 
 
 def epoch_slider(key: str, chosen: SavedModel, where=st) -> tuple[int, replay.Replay] | None:
-    """The replay slider for ``chosen`` (key ``key``, the last epoch at first) and the replay it moves through; None
-    after saying why there is none."""
+    """The replay slider for ``chosen`` (key ``key``, the last epoch at first), offering the epochs its training kept,
+    and the replay it moves through; None after saying why there is none."""
     found = model_replay(str(chosen.path), chosen.modified)
     if not isinstance(found, replay.Replay):
         where.caption(t("draw.replay.none") if found is None else str(found))
         return None
-    if st.session_state.get(key) not in range(found.epochs + 1):
+    if st.session_state.get(key) not in found.kept:
         st.session_state[key] = found.epochs
-    epoch = where.select_slider(t("draw.replay.slider"), list(range(found.epochs + 1)), key=key,
-                                format_func=lambda e: t("draw.replay.option", epoch=e,
-                                                        accuracy=found.test_accuracies[e]))
-    where.caption(t("draw.replay.caption", epoch=epoch, epochs=found.epochs, accuracy=found.test_accuracies[epoch]))
+    epoch = where.select_slider(t("draw.replay.slider"), list(found.kept), key=key,
+                                format_func=lambda e: t("draw.replay.option", epoch=e, accuracy=found.accuracy(e)))
+    where.caption(t("draw.replay.caption", epoch=epoch, epochs=found.epochs, accuracy=found.accuracy(epoch)))
     return epoch, found
 
 
 def replayed_reading(key: str, chosen: SavedModel, probe: reader.ModelProbe, image) -> reader.ModelReading:
-    """The epoch slider (when ``chosen`` can be replayed), conv1's filters as they formed up to that epoch, and the
-    network's reading of ``image`` then; without a replay, the saved network's reading."""
+    """The epoch slider (when ``chosen`` can be replayed), conv1's filters as they formed up to that epoch (one row
+    per kept epoch), and the network's reading of ``image`` then; without a replay, the saved network's reading."""
     replayed = epoch_slider(key, chosen)
     if replayed is None:
         return probe.read(image)
     epoch, found = replayed
     if (history := found.filter_history()) is not None:
         with st.expander(t("draw.replay.filters_header"), expanded=True):
-            st.plotly_chart(figures.filter_history_figure(history, epoch), key=f"{key}_filters")
+            st.plotly_chart(figures.filter_history_figure(history, found.kept, epoch), key=f"{key}_filters")
             st.caption(t("draw.replay.filters_caption", count=history.shape[1]))
     return found.read(epoch, image)

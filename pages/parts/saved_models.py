@@ -28,7 +28,8 @@ def act(notice: str, action: Callable, *args) -> None:
 
 def use_model(key: str, learner: Workspace) -> None:
     """Make model ``key`` the one the Draw and Why pages read: for the workspace (``selected.txt``) and this session."""
-    select_model(key, learner.models_dir, learner.shared_dir)
+    with learner.storing(0, new_models=0):  # a new learner's first choice makes their folder: the server's caps hold
+        select_model(key, learner.models_dir, learner.shared_dir)
     st.session_state[CHOSEN_MODEL] = key
 
 

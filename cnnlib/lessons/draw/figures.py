@@ -67,12 +67,13 @@ def filter_grid_figure(filters: np.ndarray) -> go.Figure:
     return mosaic_figure(maps, "draw.figure.filter_hover", titles, colorscale=SIGNED, zmin=-limit, zmax=limit)
 
 
-def filter_history_figure(history: np.ndarray, epoch: int) -> go.Figure:
-    """conv1's filters as they formed, (epochs + 1, F, kh, kw): one row per epoch up to ``epoch``, one column per
-    filter, all on one symmetric scale, so a filter reads down its column."""
-    shown = np.asarray(history)[: epoch + 1]
+def filter_history_figure(history: np.ndarray, epochs: Sequence[int], epoch: int) -> go.Figure:
+    """conv1's filters as they formed, (kept epochs, F, kh, kw) for the kept ``epochs``: one row per kept epoch up
+    to ``epoch``, one column per filter, all on one symmetric scale, so a filter reads down its column."""
+    rows = [row for row, kept in enumerate(epochs) if kept <= epoch]
+    shown = np.asarray(history)[rows]
     limit = float(np.abs(shown).max()) or 1.0
-    titles = [t("draw.replay.filter_title", epoch=row, number=number) for row in range(len(shown))
+    titles = [t("draw.replay.filter_title", epoch=epochs[row], number=number) for row in rows
               for number in range(shown.shape[1])]
     return mosaic_figure(shown.reshape(-1, *shown.shape[2:]), "draw.figure.filter_hover", titles,
                          columns=shown.shape[1], tile_px=FILTER_HISTORY_PX, colorscale=SIGNED, zmin=-limit, zmax=limit)

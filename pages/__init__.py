@@ -10,16 +10,19 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from cnnlib import text
+from cnnlib.errors import Refusal
 from cnnlib.mnist.data import MnistData, load_mnist
 from cnnlib.server.cache import ByteCache, cached_in
 from cnnlib.server.limits import mnist_cache_bytes
+from cnnlib.store.identity import signed_in_workspace_id
 from cnnlib.store.saved import models_dir
 from cnnlib.text import t
-from cnnlib.store.workspace import (SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace,
-                                    workspace_id_for_user)
+from cnnlib.store.workspace import SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace
 from pages.parts.state import LANGUAGE, LANGUAGE_SWITCH, NAVIGATION_RAN, WORKSPACE
 
 LANGUAGE_PARAM, LANGUAGE_ENV, WORKSPACE_PARAM = "lang", "CNN_EXPLORER_LANG", "learner"  # ?lang=ko&learner=…
+SECRETS_SECTION = "cnn_explorer"  # the app's own part of .streamlit/secrets.toml (beside Streamlit's [auth])
+SIGN_IN, SIGN_OUT = "sign_in", "sign_out"  # the buttons' widget keys
 MNIST_CACHE = ByteCache(mnist_cache_bytes())  # data sets kept in memory, server-wide: CNN_EXPLORER_MNIST_CACHE_MB
 
 
@@ -57,28 +60,54 @@ def language_switch() -> None:
                      format_func=lambda code: t(f"common.language.{code}"), on_change=_language_switched)
 
 
-def _signed_in_identity() -> str | None:
-    """The signed-in user's e-mail or subject when the server has Streamlit's sign-in configured, else None."""
-    return (st.user.get("email") or st.user.get("sub")) if st.user.get("is_logged_in", False) else None
+def sign_in_configured() -> bool:
+    """Whether the server has Streamlit's sign-in configured: an ``[auth]`` section in ``.streamlit/secrets.toml``."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets file at all
+        return False
+
+
+def _workspace_secret() -> object:
+    """The server's workspace secret, ``[cnn_explorer] workspace_secret`` in ``.streamlit/secrets.toml``."""
+    return (st.secrets.get(SECRETS_SECTION) or {}).get("workspace_secret")
+
+
+def _signed_in_workspace_id() -> str:
+    """The signed-in learner's workspace id (``cnnlib.store.identity``); without a usable sign-in, the sign-in
+    offer or the sentence that says why, and the page stops there."""
+    if not st.user.get("is_logged_in", False):
+        st.info(t("sign_in.prompt"))
+        st.button(t("sign_in.button"), key=SIGN_IN, icon=":material/login:", on_click=st.login)
+        st.stop()
+    try:
+        learner = signed_in_workspace_id(st.user.to_dict(), _workspace_secret())
+    except Refusal as refusal:
+        st.error(str(refusal))
+        st.button(t("sign_in.sign_out"), key=SIGN_OUT, on_click=st.logout)
+        st.stop()
+    return learner if classroom_mode() else SINGLE
 
 
 def _first_workspace_id() -> str:
-    """The session's workspace on its first run: the single one, the signed-in user's, the URL's, or a new one."""
+    """The session's workspace on its first run without sign-in: the single one, the URL's, or a new one."""
     if not classroom_mode():
         return SINGLE
-    identity = _signed_in_identity()
-    if identity:
-        return workspace_id_for_user(identity)
     from_url = st.query_params.get(WORKSPACE_PARAM)
     return from_url if is_workspace_id(from_url) else new_workspace_id()
 
 
 def settle_workspace() -> None:
-    """Choose the session's workspace once and keep its id in the URL (``?learner=…``) across pages and reloads."""
+    """Choose the session's workspace: with sign-in configured, the signed-in learner's at every run (``?learner=``
+    ignored); otherwise once per session, its id kept in the URL (``?learner=…``) across pages and reloads."""
+    if sign_in_configured():
+        st.session_state[WORKSPACE] = _signed_in_workspace_id()
+        st.query_params.pop(WORKSPACE_PARAM, None)
+        return
     if WORKSPACE not in st.session_state:
         st.session_state[WORKSPACE] = _first_workspace_id()
     learner = st.session_state[WORKSPACE]
-    if learner != SINGLE and not _signed_in_identity() and st.query_params.get(WORKSPACE_PARAM) != learner:
+    if learner != SINGLE and st.query_params.get(WORKSPACE_PARAM) != learner:
         st.query_params[WORKSPACE_PARAM] = learner
 
 
@@ -94,7 +123,13 @@ def workspace_folders() -> tuple[Path, Path]:
 
 
 def workspace_panel() -> None:
-    """In classroom mode, the sidebar says whose workspace this is, how to come back, and how to invite others."""
+    """The sidebar says who is signed in (when sign-in is configured), or, in classroom mode, whose workspace this
+    is, how to come back, and how to invite others."""
+    if sign_in_configured():
+        who = st.user.get("name") or st.user.get("email") or st.user.get("sub")
+        st.sidebar.caption(t("sign_in.signed_in", name=who))
+        st.sidebar.button(t("sign_in.sign_out"), key=SIGN_OUT, icon=":material/logout:", on_click=st.logout)
+        return
     learner = current_workspace()
     if not learner.private:
         return

@@ -3,7 +3,7 @@
 import pytest
 
 from cnnlib.store.workspace import (ID_LENGTH, SINGLE, Quota, QuotaFull, check_room, is_workspace_id, new_workspace_id,
-                              usage, workspace, workspace_id_for_user)
+                              usage, workspace)
 
 
 def test_new_ids_are_valid_distinct_and_nothing_else_is():
@@ -11,12 +11,6 @@ def test_new_ids_are_valid_distinct_and_nothing_else_is():
     assert len(ids) == 200 and all(is_workspace_id(value) and len(value) == ID_LENGTH for value in ids)
     for bad in ("", "../../etc/pa", "ABCDEFGHJKMN", "abc", "abcdefghjkmn/", None, 12, "abcdefghjkm0"):
         assert not is_workspace_id(bad)
-
-
-def test_signed_in_users_always_get_the_same_valid_id():
-    first = workspace_id_for_user("kim@example.org")
-    assert first == workspace_id_for_user("kim@example.org") != workspace_id_for_user("lee@example.org")
-    assert is_workspace_id(first)
 
 
 def test_each_learner_has_a_private_folder_and_everyone_the_shared_one(tmp_path):

@@ -2,8 +2,8 @@
 
 Classroom mode (``CNN_EXPLORER_CLASSROOM=1``) gives every learner a private folder of models under the models
 folder, ``learners/<id>/``, named by a random id the app keeps in the page URL (``?learner=…``) or, when the server
-has Streamlit's sign-in configured, derived from the signed-in user. Models the teacher puts in ``shared/`` are
-offered to everyone, read-only. Without classroom mode the models folder itself is the one workspace, as before.
+has Streamlit's sign-in configured, derived from the signed-in user (``cnnlib.store.identity``). Models the teacher
+puts in ``shared/`` are offered to everyone, read-only. Without classroom mode the models folder itself is the one workspace, as before.
 Each workspace has a quota: new saves are refused with a sentence once it is full, never dropped silently.
 
 A learner's folder is made when they first store something (``Workspace.storing``), never on a visit; the server caps
@@ -16,7 +16,6 @@ finishing run, never both pass the check.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import secrets
 import threading
@@ -55,12 +54,6 @@ def new_workspace_id() -> str:
 def is_workspace_id(value: object) -> bool:
     """Whether ``value`` is a well-formed workspace id (anything else in the URL is ignored, never a path)."""
     return isinstance(value, str) and len(value) == ID_LENGTH and all(c in ID_ALPHABET for c in value)
-
-
-def workspace_id_for_user(identity: str) -> str:
-    """The stable workspace id of a signed-in user (their e-mail or subject), in the same alphabet as random ids."""
-    digest = hashlib.sha256(identity.encode("utf-8")).digest()
-    return "".join(ID_ALPHABET[byte % len(ID_ALPHABET)] for byte in digest[:ID_LENGTH])
 
 
 @dataclass(frozen=True)

@@ -183,15 +183,12 @@ def test_broken_and_misnamed_model_files_get_sentences(models):
     marker = str(models.parent / "ran.txt")
     save_model(tiny_model(keras.layers.Lambda(lambda x: (open(marker, "w").write("ran"), x)[1])), "lambda", {}, models)
     at = train_page()
-    assert len(at.dataframe[0].value) == 5
+    assert len(at.dataframe[0].value) == 4  # "my model": a name the app never gives and could not delete
+    assert "my model" not in at.selectbox(key="train_model_choice").options
     for name in ("corrupt", "badcard", "lambda", "good"):
         at.selectbox(key="train_model_choice").set_value(name).run()
         at.button(key="train_model_select").click().run()
         assert not at.exception and not at.error
-    at.selectbox(key="train_model_choice").set_value("my model").run()
-    for button in ("train_model_select", "train_model_delete"):
-        at.button(key=button).click().run()
-        assert not at.exception and "'my model' is not a valid model name" in at.error[0].value
     at.selectbox(key="train_model_choice").set_value("good").run()
     (models / "good.keras").unlink()  # deleted meanwhile, in another tab
     at.button(key="train_model_delete").click().run()

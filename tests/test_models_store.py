@@ -99,11 +99,11 @@ def test_the_model_file_is_written_before_its_card(tmp_path):
     assert (tmp_path / "m1.json").is_file()
 
 
-def test_names_must_match_the_rule_whole_and_listed_misfits_give_a_sentence(tmp_path):
+def test_names_must_match_the_rule_whole_and_misfits_are_neither_listed_nor_touched(tmp_path):
     with pytest.raises(ValueError, match="not a valid model name"):
         saved_models.check_name("model\n")
     (tmp_path / "my model.keras").write_bytes(b"x")
-    assert [model.name for model in saved_models.list_models(tmp_path)] == ["my model"]
+    assert saved_models.list_models(tmp_path) == []
     for action in (saved_models.select_model, saved_models.delete_model):
         with pytest.raises(ValueError, match="'my model' is not a valid model name"):
             action("my model", tmp_path)
@@ -150,3 +150,14 @@ def test_a_lambda_model_is_refused_before_keras_reads_it(tmp_path):
     with pytest.raises(ValueError, match="runs code or reads files"):
         saved_models.load_model(tmp_path / "lambda.keras")
     assert not marker.exists()
+
+
+def test_every_listed_model_can_be_deleted_and_odd_names_are_not_listed(tmp_path):
+    saved = _save("mine", tmp_path, 1_000)
+    for odd in ("my model.keras", "-dash.keras", ".hidden.keras", "ünï.keras"):
+        (tmp_path / odd).write_bytes(saved.path.read_bytes())
+    listed = saved_models.list_models(tmp_path)
+    assert [model.name for model in listed] == ["mine"]
+    for model in listed:
+        saved_models.delete_model(model.name, tmp_path)
+    assert saved_models.list_models(tmp_path) == []

@@ -13,7 +13,9 @@ from pathlib import Path
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # a stem the server writes; used with fullmatch
 UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")  # what ``safe_stem`` replaces with one "-" (dots too: no "..")
-FOLDERS = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\\/\s'\"]+[\\/])+")  # "/srv/models/" in "/srv/models/a.keras"
+FOLDERS = re.compile(r"(?<![\w.:/])(?:[A-Za-z]:)?[\\/](?:[^\\/\s'\"]+[\\/])+")  # "/srv/models/" in "/srv/models/a.keras"
+QUOTED_PATH = re.compile(r"""(['"])[^'"\n]*[\\/]([^'"\\/\n]*)\1""")  # '/srv/my models/a.keras' -> 'a.keras'
+RELATIVE_FOLDERS = re.compile(r"(?<![\w./:-])(?:[\w.-]+[\\/])+(?=[\w-]+\.\w)")  # "models/x/" in "models/x/a.keras"
 
 
 def safe_stem(name: str, fallback: str = "model", length: int = 60) -> str:
@@ -36,9 +38,20 @@ def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
         raise
 
 
-def without_folders(text: str) -> str:
-    """``text`` with the folders of every absolute path taken out, the file names kept.
+def _server_folders() -> list[str]:
+    """The folders the server works in (longest first): where a path with spaces and no quotes is recognised."""
+    from cnnlib.store.saved import models_dir  # saved imports this module
 
-    Example: ``"[Errno 20] Not a directory: '/srv/models/a.keras'"`` -> ``"[Errno 20] Not a directory: 'a.keras'"``.
+    folders = {str(models_dir()), os.getcwd(), tempfile.gettempdir(), str(Path.home())}
+    return sorted((folder for folder in folders if len(folder) > 1), key=len, reverse=True)
+
+
+def without_folders(text: str) -> str:
+    """``text`` with the folders of every path taken out, absolute or relative, quoted or not, the file names kept.
+
+    Example: ``"[Errno 20] Not a directory: '/srv/my models/a.keras'"`` -> ``"[Errno 20] Not a directory: 'a.keras'"``.
     """
-    return FOLDERS.sub("", text)
+    for folder in _server_folders():
+        text = text.replace(folder + os.sep, "")
+    text = QUOTED_PATH.sub(r"\1\2\1", text)
+    return RELATIVE_FOLDERS.sub("", FOLDERS.sub("", text))

@@ -93,13 +93,14 @@ def read_metadata(model_path: Path) -> dict:
 
 
 def _models_in(folder: Path, shared: bool) -> list[SavedModel]:
-    """Every ``*.keras`` file in ``folder``, newest first; ``[]`` when the folder does not exist."""
+    """Every ``*.keras`` file in ``folder`` whose name the name check accepts, newest first; ``[]`` when the folder
+    does not exist."""
     if not folder.is_dir():
         return []
     models = []
     for path in folder.glob(f"*{MODEL_SUFFIX}"):
-        if path.name.startswith(".") or not path.is_file():  # temporary files of a save in progress
-            continue
+        if not NAME_PATTERN.fullmatch(path.stem) or not path.is_file():  # a save in progress (".name."), or a name
+            continue  # the app never gives and could not delete (a file copied in by hand)
         try:
             modified = path.stat().st_mtime
         except OSError:  # deleted between glob and stat

@@ -1,22 +1,26 @@
 """The one layer table: every Keras layer class the app supports, and what each is to the app.
 
 ``LAYERS`` maps a Keras class name to a ``LayerKind``: how the numpy reader computes it (``build``), the line the
-Draw page writes about it (``note``) and how the Why page's explanations treat it (``explain``). Everything else
-derives from it: the upload allow-list (``cnnlib.store.checks.SUPPORTED_LAYERS``), the layer-by-layer reader
-(``cnnlib.network.reader``) and ``cnnlib.lessons.why``. This module is the only place a layer class is named: a
-class that is not in the table is refused everywhere. Keras is never imported here: a layer is known by its type's
-name (``type(layer).__name__``), not by the name it was given.
+Draw page writes about it (``note``), what it does to a shape and how many parameters it has (``shape``,
+``cnnlib.network.shapes``) and how the Why page's explanations treat it (``explain``). Everything else derives from
+it: the upload allow-list (``cnnlib.store.checks.SUPPORTED_LAYERS``) and the measuring of a saved architecture
+before Keras builds it (``trace``), the layer-by-layer reader (``cnnlib.network.reader``) and
+``cnnlib.lessons.why``. This module is the only place a layer class is named: a class that is not in the table is
+refused everywhere. Keras is never imported here: a layer is known by its type's name (``type(layer).__name__``),
+not by the name it was given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from cnnlib.errors import Refusal
+from cnnlib.network import shapes
 from cnnlib.network.ops import _pair, average_pool, conv2d, max_pool, softmax
+from cnnlib.network.settings import layer_name
 
 Layer = Callable[[np.ndarray], np.ndarray]  # one layer's forward pass on a batch of one, in numpy
 Note = tuple[str, dict]  # a layer's line: catalogue key and its values ("activation" values are looked up too)
@@ -34,7 +38,11 @@ PROBABILITIES = "probabilities"  # the kind of a last layer that applies softmax
 DIGIT_INPUTS = ((None, 28, 28, 1), (None, 28, 28))  # the input shapes a digit model may have (batch first)
 DIGIT_OUTPUT = (None, 10)  # one number per digit
 INPUT_LAYER, SEQUENTIAL = "InputLayer", "Sequential"  # a model's input and a plain stack: containers, not layers
-CONTAINERS = (SEQUENTIAL, "Functional", INPUT_LAYER, "__keras_tensor__", "DTypePolicy")  # what holds the layers
+FUNCTIONAL, KERAS_TENSOR, DTYPE_POLICY = "Functional", "__keras_tensor__", "DTypePolicy"  # a graph, its links, dtypes
+CONTAINERS = (SEQUENTIAL, FUNCTIONAL, INPUT_LAYER, KERAS_TENSOR, DTYPE_POLICY)  # what holds the layers
+LAYER_MODULE = "keras.layers"  # the module Keras 3 writes for every layer class, InputLayer's included
+MODELS = {SEQUENTIAL: "keras", FUNCTIONAL: "keras.src.models.functional"}  # model classes and their modules
+POLICY_MODULE = "keras"  # DTypePolicy's
 RUNS_CODE = ("Lambda", "TFSMLayer", "StringLookup", "IntegerLookup", "TextVectorization")  # refused, named as such
 
 
@@ -168,30 +176,49 @@ class LayerKind:
     kind: str  # what the reader calls it (``ModelReading.kinds``): "conv", "pool", "dense", …
     build: Callable[[Settings, Weights], Layer | None]  # its numpy forward pass; None for a setting it cannot do
     note: Callable[[Settings], Note]  # its line on the Draw page
+    shape: Callable[[Settings, shapes.Shape], shapes.Traced]  # output shape and parameter count, settings checked
     explain: str = PASS  # how the Why page treats it: CONV, WEIGHTED, ACTIVATION or PASS
 
 
 LAYERS: dict[str, LayerKind] = {
-    "Conv2D": LayerKind("conv", _conv, _conv_note, CONV),
-    "MaxPooling2D": LayerKind("pool", _pool(max_pool), _max_pool_note),
-    "AveragePooling2D": LayerKind("pool", _pool(average_pool), _average_pool_note),
-    "BatchNormalization": LayerKind("batchnorm", _batch_norm, _said("draw.layer.batchnorm")),
-    "Dropout": LayerKind("dropout", lambda config, weights: lambda x: x, _said("draw.layer.dropout")),
-    "Flatten": LayerKind("flatten", lambda config, weights: lambda x: x.reshape(1, -1), _said("draw.layer.flatten")),
-    "GlobalAveragePooling2D": LayerKind("global_pool", _global_pool(np.mean), _said("draw.layer.global_average")),
-    "GlobalMaxPooling2D": LayerKind("global_pool", _global_pool(np.max), _said("draw.layer.global_max")),
-    "Dense": LayerKind("dense", _dense, _dense_note, WEIGHTED),
+    "Conv2D": LayerKind("conv", _conv, _conv_note, shapes.conv2d, CONV),
+    "MaxPooling2D": LayerKind("pool", _pool(max_pool), _max_pool_note, shapes.pool2d),
+    "AveragePooling2D": LayerKind("pool", _pool(average_pool), _average_pool_note, shapes.pool2d),
+    "BatchNormalization": LayerKind("batchnorm", _batch_norm, _said("draw.layer.batchnorm"), shapes.batch_norm),
+    "Dropout": LayerKind("dropout", lambda config, weights: lambda x: x, _said("draw.layer.dropout"), shapes.dropout),
+    "Flatten": LayerKind("flatten", lambda config, weights: lambda x: x.reshape(1, -1), _said("draw.layer.flatten"),
+                         shapes.flatten),
+    "GlobalAveragePooling2D": LayerKind("global_pool", _global_pool(np.mean), _said("draw.layer.global_average"),
+                                        shapes.global_pool),
+    "GlobalMaxPooling2D": LayerKind("global_pool", _global_pool(np.max), _said("draw.layer.global_max"),
+                                    shapes.global_pool),
+    "Dense": LayerKind("dense", _dense, _dense_note, shapes.dense, WEIGHTED),
     "Activation": LayerKind("activation", lambda config, weights: ACTIVATIONS[config["activation"]],
                             lambda config: ("draw.layer.activation", {"activation": config["activation"]}),
-                            ACTIVATION),
+                            shapes.activation, ACTIVATION),
     "ReLU": LayerKind("activation", _relu, lambda config: ("draw.layer.activation", {"activation": "relu"}),
-                      ACTIVATION),
+                      shapes.relu, ACTIVATION),
     "Rescaling": LayerKind("rescaling", _rescaling, lambda config: ("draw.layer.rescaling", {
-        "scale": config["scale"], "offset": config["offset"]})),
+        "scale": config["scale"], "offset": config["offset"]}), shapes.rescaling),
     "Reshape": LayerKind("reshape", lambda config, weights: lambda x: x.reshape(1, *config["target_shape"]),
-                         _said("draw.layer.reshape")),
+                         _said("draw.layer.reshape"), shapes.reshape),
 }
 KINDS = {name: entry.kind for name, entry in LAYERS.items()}
+
+
+def trace(stack: Sequence[tuple[str, Settings]], shape: shapes.Shape) -> list[shapes.Traced]:
+    """Each layer's output shape (NHWC, no batch axis) and parameter count, for a stack of ``(class name, settings)``
+    from an input of ``shape``; a Refusal naming the first layer the table lacks, with a setting outside its rules or
+    that cannot take what reaches it. Conv2D (8 3x3 filters, VALID) then Flatten from (28, 28, 1): [((26, 26, 8), 80),
+    ((5408,), 0)]."""
+    traced = []
+    for kind, settings in stack:
+        if kind not in LAYERS:
+            raise Refusal("model_files.unsupported", layer=layer_name(settings), kind=kind,
+                          supported=", ".join(LAYERS))
+        shape, parameters = LAYERS[kind].shape(settings, shape)
+        traced.append((shape, parameters))
+    return traced
 
 
 def class_name(layer) -> str:

@@ -1,8 +1,8 @@
 """Models that cross the browser: a learner's own ``.keras`` file coming in, a saved model going home.
 
-Coming in, a file is loaded by the app's one loader (``cnnlib.store.saved.load_model``: checked before Keras reads
-it, then ``safe_mode=True`` and ``compile=False``), and kept only when it reads 28x28 grey digits and answers with
-10 numbers. Going home, a model
+Coming in, a file is loaded by the app's one loader (``cnnlib.store.saved.load_model``: checked in full before Keras
+reads it, a digit model that reads 28x28 grey digits and answers with 10 numbers, then ``safe_mode=True`` and
+``compile=False``), and kept only when it loads. Going home, a model
 travels as a zip of its ``.keras`` file and its JSON card, ready for ``keras.saving.load_model``.
 """
 
@@ -15,7 +15,6 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cnnlib.network.layers import DIGIT_INPUTS, DIGIT_OUTPUT
 from cnnlib.store.checks import UnsupportedModel
 from cnnlib.store.files import safe_stem, write_atomically
 from cnnlib.store.saved import load_model
@@ -31,22 +30,6 @@ def free_stem(folder: Path, stem: str, suffix: str = ".keras") -> str:
     return candidate
 
 
-def check_digit_model(model) -> None:
-    """UnsupportedModel unless ``model`` takes ``(28, 28, 1)`` or ``(28, 28)`` digits and gives 10 outputs."""
-    inputs, outputs = tuple(model.input_shape), tuple(model.output_shape)
-    if inputs not in DIGIT_INPUTS:
-        raise UnsupportedModel("model_exchange.wrong_input", shape=inputs)
-    if outputs != DIGIT_OUTPUT:
-        raise UnsupportedModel("model_exchange.wrong_output", shape=outputs)
-
-
-def _load_checked(path: Path):
-    """The model in ``path``, loaded by the app's one loader and checked to be a digit model; a Refusal otherwise."""
-    model = load_model(path)
-    check_digit_model(model)
-    return model
-
-
 def accept_upload(data: bytes, name: str, folder: Path) -> Path:
     """Keep an uploaded ``.keras`` file in ``folder`` under a safe, free name with a card; return its path."""
     if len(data) > MAX_MODEL_UPLOAD_BYTES:
@@ -55,7 +38,7 @@ def accept_upload(data: bytes, name: str, folder: Path) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch) / f"{Path(name).stem or 'model'}.keras"  # messages name the learner's own file
         trial.write_bytes(data)
-        _load_checked(trial)
+        load_model(trial)  # checked in full before Keras reads it, input and output shapes included
     stem = free_stem(folder, safe_stem(name))
     card = {"uploaded_as": Path(name).name, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     path = folder / f"{stem}.keras"

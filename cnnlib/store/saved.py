@@ -134,9 +134,10 @@ def load_model(path: str | os.PathLike):
     """Load a ``.keras`` file for inference, safely: the app's one loader. A Refusal (``UnsupportedModel``) with a
     plain sentence when it cannot be.
 
-    Its architecture is checked first (``cnnlib.store.checks``: a file that is no Keras archive, Lambda layers,
-    custom objects and layers the app cannot show are refused before Keras deserialises anything); then Keras reads
-    it with ``safe_mode=True`` and ``compile=False`` (the optimizer is never read).
+    The file is checked in full first (``cnnlib.store.checks``: exactly the members a ``.keras`` file has, within
+    size and compression caps; the architecture's depth, every layer's class, module and settings, the 28x28 grey
+    input and the 10 outputs, the parameter count and the weights' size and layout), so Keras builds nothing from a
+    refused file; then Keras reads it with ``safe_mode=True`` and ``compile=False`` (the optimizer is never read).
     """
     path = Path(path)
     if not path.is_file():

@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -165,9 +166,17 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
+@dataclass(frozen=True)
+class AppServer:
+    """A running app: its URL and its server process's id."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
-def running_app(models_dir: Path, log: Path) -> Iterator[str]:
-    """Run ``streamlit run app.py`` headless on a free loopback port, logging to ``log``; yield its URL; stop it."""
+def running_app(models_dir: Path, log: Path) -> Iterator[AppServer]:
+    """Run ``streamlit run app.py`` headless on a free loopback port, logging to ``log``; yield it; stop it."""
     port = _free_port()
     env = {**os.environ, "CNN_EXPLORER_MODELS_DIR": str(models_dir)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -178,7 +187,7 @@ def running_app(models_dir: Path, log: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_health(url, process, log, SERVER_START_TIMEOUT_S)
-        yield url
+        yield AppServer(url, process.pid)
     finally:
         process.terminate()
         try:
@@ -190,8 +199,8 @@ def running_app(models_dir: Path, log: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def app_url(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served for the whole test session (see ``running_app``)."""
-    with running_app(models_dir, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
-        yield url
+    with running_app(models_dir, tmp_path_factory.mktemp("server") / "streamlit.log") as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")

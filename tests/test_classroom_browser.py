@@ -26,8 +26,8 @@ def classroom(tmp_path_factory):
     models = tmp_path_factory.mktemp("classroom-models")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CNN_EXPLORER_CLASSROOM", "1")
-        with running_app(models, tmp_path_factory.mktemp("classroom-server") / "streamlit.log") as url:
-            yield url, models
+        with running_app(models, tmp_path_factory.mktemp("classroom-server") / "streamlit.log") as server:
+            yield server.url, models
 
 
 @pytest.fixture

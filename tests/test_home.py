@@ -36,8 +36,8 @@ def test_home_page_shows_digit_grid_in_chromium(page, app_url):
 @pytest.mark.browser
 def test_a_page_url_opened_first_on_a_new_server_gets_the_apps_navigation(page, models_dir, tmp_path):
     # Before any session runs app.py, Streamlit would serve pages/ as a legacy multipage app (raw file names).
-    with running_app(models_dir, tmp_path / "streamlit.log") as url:
-        open_app_page(page, url, "toy_convolution")
+    with running_app(models_dir, tmp_path / "streamlit.log") as server:
+        open_app_page(page, server.url, "toy_convolution")
         page.get_by_role("heading", name="Toy convolution", level=1).wait_for()
         navigation = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "Draw a digit" in navigation and "draw digit" not in navigation

@@ -31,7 +31,7 @@ def test_offline_train_and_test_do_not_overlap(offline):
 
 
 def _write_npz(path, **overrides):
-    arrays = {"x_train": np.zeros((6, 28, 28), np.uint8), "y_train": np.arange(6),
+    arrays = {"x_train": np.zeros((12, 28, 28), np.uint8), "y_train": np.arange(12) % 10,  # the fewest accepted
               "x_test": np.zeros((2, 28, 28), np.uint8), "y_test": np.array([7, 9])}
     arrays.update(overrides)
     np.savez(path, **{key: value for key, value in arrays.items() if value is not None})
@@ -41,7 +41,7 @@ def _write_npz(path, **overrides):
 def test_npz_source_reads_keras_layout(tmp_path, monkeypatch):
     path = _write_npz(tmp_path / "mnist.npz")
     loaded = load_mnist("npz", path)
-    assert loaded.source == "npz" and loaded.x_train.shape == (6, 28, 28) and list(loaded.y_test) == [7, 9]
+    assert loaded.source == "npz" and loaded.x_train.shape == (12, 28, 28) and list(loaded.y_test) == [7, 9]
     monkeypatch.setenv("CNN_EXPLORER_MNIST_NPZ", str(path))
     monkeypatch.setenv("CNN_EXPLORER_DATA", "auto")
     assert load_mnist("auto").source == "npz"
@@ -51,7 +51,9 @@ def test_npz_source_reads_keras_layout(tmp_path, monkeypatch):
     ("overrides", "message"),
     [
         ({"y_test": None}, "lacks y_test"),
-        ({"x_train": np.zeros((6, 28, 27), np.uint8)}, "x_train has shape (6, 28, 27)"),
+        ({"x_train": np.zeros((12, 28, 27), np.uint8)}, "x_train has shape (12, 28, 27)"),
+        ({"x_train": np.zeros((11, 28, 28), np.uint8)}, "x_train holds 11 images; at least 12"),
+        ({"x_test": np.zeros((0, 28, 28), np.uint8)}, "x_test holds 0 images; at least 1"),
         ({"x_test": np.zeros((2, 28, 28), np.float32)}, "x_test has dtype float32"),
         ({"y_train": np.arange(5)}, "y_train has shape (5,)"),
         ({"y_test": np.array([3, 10])}, "labels from 3 to 10"),
@@ -129,7 +131,7 @@ def test_keras_download_rejects_a_damaged_file(tmp_path, monkeypatch):
 def test_an_uploaded_npz_is_validated_like_a_file_and_never_names_a_folder(tmp_path):
     good = _write_npz(tmp_path / "mine.npz").read_bytes()
     loaded = data.npz_from_upload(good, "mine.npz")
-    assert loaded.x_train.shape == (6, 28, 28) and "mine.npz" in loaded.description
+    assert loaded.x_train.shape == (12, 28, 28) and "mine.npz" in loaded.description
     assert str(tmp_path) not in loaded.description
     with pytest.raises(ValueError, match="notes.npz is not a readable .npz"):
         data.npz_from_upload(b"just some text", "notes.npz")

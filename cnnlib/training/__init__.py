@@ -13,5 +13,8 @@
     launcher      trainer processes, one kept ready (the only module that starts them)
     training_run  one run: its trainer, the thread that follows it, Stop in every phase
     runs          the server's registry of every learner's runs and its queue
+    cluster       with CNN_EXPLORER_RAY_ADDRESS: trainer actors on a Ray cluster, one kept ready (imports Ray)
+    remote_run    one run's actor seen as a trainer process: the config out, events and the saved model home
+    worker        the trainer actor itself, on a Ray worker (no Ray, no TensorFlow until it trains)
     cli           ``python -m cnnlib.train``
 """

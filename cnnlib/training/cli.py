@@ -8,7 +8,9 @@ prints one line per epoch and, last, one JSON line (test_accuracy, epochs, secon
 data_source, model_path). With ``--events`` it prints one JSON event per line instead and stops when it reads
 ``stop`` (or end of file) on stdin. With ``--serve`` it gets ready first (TensorFlow imported, the default data
 loaded, the default network's steps traced: ``cnnlib.training.trainer.prepare``), then reads its arguments as one
-JSON list on stdin and trains in events mode: that is how the Train page runs it (see ``cnnlib.training.runs``).
+JSON list on stdin and trains in events mode: that is how the Train page runs it (see ``cnnlib.training.runs``). A
+trainer actor on a Ray cluster calls ``main`` with the same arguments, its own stdout and Stop
+(``cnnlib.training.worker``).
 Every hyperparameter option comes from a field of ``Hyperparameters``; a bad argument exits with code 2 and one
 line. A failure is one line without server folders.
 """
@@ -24,6 +26,7 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import IO
 
 from cnnlib.errors import Refusal
 from cnnlib.mnist.data import NPZ_ENV, SOURCES
@@ -155,11 +158,12 @@ def failure_message(error: BaseException) -> str:
     return without_folders(f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__)
 
 
-def ready_network() -> ReadyNetwork | None:
+def ready_network(config: TrainConfig = TrainConfig()) -> ReadyNetwork | None:
     """The data and a traced network for the run a Train page starts without changes (the default preset on the
-    default data); None when that cannot be had: the run then meets the same problem itself and says so."""
+    default data; a trainer actor gets that run's config with its data resolved by the server); None when that cannot
+    be had: the run then meets the same problem itself and says so."""
     try:
-        return prepare(TrainConfig())
+        return prepare(config)
     except Exception:  # noqa: BLE001 - getting ready is only a head start; the run reports what went wrong
         return None
 
@@ -184,9 +188,10 @@ def serve() -> int:
     return main([*argv, "--events"], ready)
 
 
-def main(argv: list[str] | None = None, ready: ReadyNetwork | None = None) -> int:
-    """Run the CLI (``ready``: what ``--serve`` prepared); 0 on success, 1 when training failed, 2 for bad
-    arguments."""
+def main(argv: list[str] | None = None, ready: ReadyNetwork | None = None, stdout: IO[str] | None = None,
+         stop: threading.Event | None = None) -> int:
+    """Run the CLI (``ready``: what ``--serve`` prepared; ``stdout`` and ``stop``: where a trainer actor takes the
+    events and Stop instead of the pipes); 0 on success, 1 when training failed, 2 for bad arguments."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.serve:
@@ -197,7 +202,8 @@ def main(argv: list[str] | None = None, ready: ReadyNetwork | None = None) -> in
         parser.error(str(error))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.events:
-        emit, stop_requested = JsonLinesEmitter(sys.stdout), stop_on_request(sys.stdin)
+        emit = JsonLinesEmitter(stdout or sys.stdout)
+        stop_requested = stop if stop is not None else stop_on_request(sys.stdin)
     else:
         emit, stop_requested = print_for_a_person, threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop_requested.set())  # Ctrl-C: finish the batch, save, report

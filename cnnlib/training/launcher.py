@@ -2,10 +2,16 @@
 
 No lock is held while a process is started or ended: the launcher decides under its lock, then acts outside it, and
 a stale trainer kept ready is ended in the background, so a Start never waits for it.
+
+A trainer is what a run follows (``cnnlib.training.training_run``): its ``process`` prints event lines and exits
+with a code; ``begin(config)`` hands it the run, ``ask_to_stop()`` asks for Stop, ``end()`` terminates it,
+``last_line()`` says why it died, ``release()`` removes what it left. On a Ray cluster the trainer is an actor made to
+look the same (``cnnlib.training.cluster``), and its launcher says where a run waits for a worker (``worker_place``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,11 +20,15 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
+from cnnlib.store.files import without_folders
 from cnnlib.store.saved import MODELS_DIR_ENV
+from cnnlib.training.config import TrainConfig
+from cnnlib.training.protocol import STOP_LINE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVE_COMMAND = (sys.executable, "-m", "cnnlib.train", "--serve")
 END_GRACE_S = 5.0  # a terminated trainer that is still there after this is killed
+STARTUP_CHATTER = ("I0000", "W0000", "E0000", "WARNING: All")  # TensorFlow's start-up lines on stderr
 
 
 def trainer_environment() -> dict:
@@ -32,6 +42,29 @@ class Trainer(NamedTuple):
     process: subprocess.Popen
     stderr_path: Path
     environment: dict
+
+    def begin(self, config: TrainConfig) -> None:
+        """Hand the run over: its arguments as one JSON line on stdin (OSError when the child is gone already)."""
+        self.process.stdin.write(json.dumps(config.to_args()) + "\n")
+        self.process.stdin.flush()
+
+    def ask_to_stop(self) -> None:
+        """Send ``stop`` on stdin (OSError when the child is gone already)."""
+        self.process.stdin.write(STOP_LINE + "\n")
+        self.process.stdin.flush()
+
+    def last_line(self) -> str:
+        """The last line the child wrote to stderr, TensorFlow's start-up chatter and folders left out ("": none)."""
+        try:
+            lines = [line.strip() for line in self.stderr_path.read_text(errors="replace").splitlines()]
+        except OSError:
+            lines = []
+        lines = [line for line in lines if line and not line.startswith(STARTUP_CHATTER)]
+        return without_folders(lines[-1])[:300] if lines else ""
+
+    def release(self) -> None:
+        """Remove the stderr file of a child that has exited."""
+        self.stderr_path.unlink(missing_ok=True)
 
     def end(self) -> None:
         """Terminate the child, and kill it if it does not go within 5 s (never call this holding a lock)."""
@@ -64,8 +97,19 @@ def discard(trainer: Trainer) -> None:
     trainer.stderr_path.unlink(missing_ok=True)
 
 
+class WorkerPlace(NamedTuple):
+    """Where a run handed to a Ray cluster waits for a worker: ``ahead`` runs wait before it; the cluster's CPUs."""
+
+    ahead: int
+    free_cpus: float
+    total_cpus: float
+    cpus_per_run: int
+
+
 class Launcher:
     """Hands out trainer processes, one of them started ahead of time once asked to (``keep_one_ready``)."""
+
+    trainings_at_once = 1  # runs that train at once when the server does not say (they share its cores)
 
     def __init__(self, command: tuple[str, ...] = SERVE_COMMAND) -> None:
         self.command = tuple(command)
@@ -104,6 +148,10 @@ class Launcher:
                 self._spare = fresh
         if not kept:
             discard(fresh)
+
+    def worker_place(self, trainer: Trainer) -> WorkerPlace | None:
+        """None: a child process never waits for a worker."""
+        return None
 
     def close(self) -> None:
         """End the trainer kept ready, if any; one being started now is ended once it is."""

@@ -18,6 +18,12 @@ training step of the default network traced, then it waits), so the first batch 
 second; the run hands it its config as one JSON line on stdin (``cnnlib.training.protocol``). The child never
 shares the Streamlit server's process, because Streamlit calls ``keras.backend.clear_session()`` after every rerun.
 
+With ``CNN_EXPLORER_RAY_ADDRESS`` set (``auto``, ``HOST:PORT`` or ``ray://HOST:10001``), every run trains in an actor
+on that Ray cluster instead (``cnnlib.training.cluster``), behind this same interface: Ray decides where and when
+each run trains (the registry hands every run over at once, unless ``CNN_EXPLORER_MAX_TRAININGS`` caps them), a
+learner still has one run at a time, and a run waiting for a worker says so (``queue_place``). Without the variable
+Ray is never imported.
+
 The registry's lock never waits: under it the registry only decides (which run takes a free slot, which queued run
 is cancelled); starting, stopping and ending processes all happen outside it, so a Train tab reading its progress
 never waits for another learner's trainer. The thread that follows a child always settles its run and frees the slot
@@ -37,7 +43,7 @@ from cnnlib.errors import Refusal
 from cnnlib.server import limits
 from cnnlib.store.workspace import Workspace
 from cnnlib.training.config import TrainConfig
-from cnnlib.training.launcher import Launcher
+from cnnlib.training.launcher import Launcher, WorkerPlace
 from cnnlib.training.progress import RunState
 from cnnlib.training.room import planned_snapshots
 from cnnlib.training.training_run import TrainingRun
@@ -46,6 +52,7 @@ __all__ = ["KEPT_RUNS", "KEPT_RUNS_PER_SERVER", "Launcher", "QueueFull", "QueueP
            "TrainingRun", "latest_for", "server_registry", "shutdown_all", "submit_for"]
 
 MAX_TRAININGS_ENV, TRAINER_READY_ENV = "CNN_EXPLORER_MAX_TRAININGS", "CNN_EXPLORER_TRAINER_READY"
+RAY_ADDRESS_ENV = "CNN_EXPLORER_RAY_ADDRESS"  # where the Ray cluster is; unset: trainings run in child processes
 KEPT_RUNS, KEPT_RUNS_PER_SERVER = 10, 200  # finished runs kept per learner (to compare curves) and in all
 
 
@@ -72,9 +79,10 @@ class RunRegistry:
 
     def __init__(self, max_running: int | None = None, launcher: Launcher | None = None,
                  max_queued: int | None = None) -> None:
-        self.max_running = max(1, max_running or int(os.environ.get(MAX_TRAININGS_ENV, "1")))
+        self.launcher = launcher or default_launcher()
+        self.max_running = max(1, max_running or int(os.environ.get(MAX_TRAININGS_ENV,
+                                                                    self.launcher.trainings_at_once)))
         self.max_queued = max(0, limits.max_queue() if max_queued is None else max_queued)
-        self.launcher = launcher or Launcher()
         self._runs: list[TrainingRun] = []
         self._next_id = 1
         self._changed = threading.Condition(threading.RLock())  # the lock of every run's state, notified on change
@@ -127,9 +135,10 @@ class RunRegistry:
         queued = [other.run_id for other in self.runs() if other.state == RunState.QUEUED]
         return queued.index(run.run_id) if run.run_id in queued else -1
 
-    def queue_place(self, run: TrainingRun) -> QueuePlace:
-        """Where a queued ``run`` waits: the trainings going before it, and how many may train at once."""
-        return QueuePlace(self.queue_position(run) + len(self.active()), self.max_running)
+    def queue_place(self, run: TrainingRun) -> QueuePlace | WorkerPlace:
+        """Where a waiting ``run`` waits: for a worker of the Ray cluster (the runs before it there, the cluster's
+        CPUs), or in this server's queue (the trainings going before it, and how many may train at once)."""
+        return run.worker_place() or QueuePlace(self.queue_position(run) + len(self.active()), self.max_running)
 
     def keep_trainer_ready(self) -> None:
         """From now on keep a trainer process started ahead of time whenever no run trains (the Train page asks);
@@ -177,6 +186,16 @@ class RunRegistry:
         with self._changed:
             self._runs = []
         self.launcher.close()
+
+
+def default_launcher() -> Launcher:
+    """Where this server's runs train: actors on the Ray cluster at ``CNN_EXPLORER_RAY_ADDRESS`` when it is set (Ray
+    is imported only then), else child processes of this server."""
+    if address := os.environ.get(RAY_ADDRESS_ENV):
+        from cnnlib.training.cluster import RayLauncher
+
+        return RayLauncher(address)
+    return Launcher()
 
 
 @functools.cache

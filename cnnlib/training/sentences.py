@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from cnnlib.text import t
 from cnnlib.training.config import Hyperparameters, Preset, caption_values
 from cnnlib.training.diagnosis import Diagnosis
+from cnnlib.training.launcher import WorkerPlace
 from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace
 from cnnlib.training.digits import validation_count
@@ -42,10 +43,14 @@ def device_text(device: dict) -> str:
     return t(f"train.device.{device['kind']}", **device)
 
 
-def status_line(progress: Progress, place: QueuePlace = QueuePlace(0, 1)) -> str:
-    """One line: where the run is, how fast, how long to go; ``place`` says where a queued run waits."""
+def status_line(progress: Progress, place: QueuePlace | WorkerPlace = QueuePlace(0, 1)) -> str:
+    """One line: where the run is, how fast, how long to go; ``place`` says where a waiting run waits (in this
+    server's queue, or for a worker of the Ray cluster)."""
     if progress.state == RunState.QUEUED:
         return t("train.status.queued", ahead=place.ahead, max_running=place.max_running)
+    if isinstance(place, WorkerPlace) and progress.phase == Phase.STARTING:
+        return t("train.ray.waiting", ahead=place.ahead, free=place.free_cpus, total=place.total_cpus,
+                 cpus=place.cpus_per_run)
     if progress.phase == Phase.STARTING:
         return t("train.status.starting")
     if progress.phase == Phase.REDRAWING:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from cnnlib.training.ready import ReadyNetwork
 
 MAX_MISCLASSIFIED_SENT = 500
+INTRA_OP_THREADS_ENV = "TF_NUM_INTRAOP_THREADS"  # TensorFlow reads it when it starts (a Ray trainer actor sets it)
 
 
 def training_strategy():
@@ -52,7 +53,8 @@ def training_strategy():
     for gpu in gpus:
         tf.config.experimental.set_memory_growth(gpu, True)  # leave the rest to the Draw page and others
     if not gpus:
-        threads = tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+        threads = (tf.config.threading.get_intra_op_parallelism_threads() or
+                   int(os.environ.get(INTRA_OP_THREADS_ENV, 0)) or len(os.sched_getaffinity(0)))
         return tf.distribute.get_strategy(), {"kind": "cpu", "threads": threads}
     name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
     if len(gpus) == 1:

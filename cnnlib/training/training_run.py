@@ -17,7 +17,6 @@ the last line it wrote to stderr (folders removed).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 import time
@@ -27,14 +26,13 @@ from dataclasses import replace
 from cnnlib.store.files import without_folders
 from cnnlib.store.saved import models_dir
 from cnnlib.training.config import TrainConfig
-from cnnlib.training.launcher import Launcher, Trainer, discard
+from cnnlib.training.launcher import Launcher, Trainer, WorkerPlace
 from cnnlib.training.progress import Ending, Phase, Progress, RunState, apply_event
-from cnnlib.training.protocol import STOP_LINE, parse_event
+from cnnlib.training.protocol import parse_event
 
 STOP_ANSWER_TIMEOUT_S = 10.0  # one batch, or an epoch's validation, ends well within this even on a busy CPU
 FINISH_TIMEOUT_S = 300.0  # once training is over: evaluate on the test digits and save (full MNIST: seconds)
 AFTER_TRAINING = (Phase.EVALUATING, Phase.SAVING, Phase.FINISHED)
-STARTUP_CHATTER = ("I0000", "W0000", "E0000", "WARNING: All")  # TensorFlow's start-up lines on stderr
 
 
 class TrainingRun:
@@ -78,12 +76,12 @@ class TrainingRun:
         with self._changed:
             self._trainer, wanted = trainer, not self._progress.finished
         if not wanted:  # stopped or discarded before its trainer came: nothing learned
-            discard(trainer)
+            trainer.end()
+            trainer.release()
             return self._give_up(Ending.BEFORE_START, "")
         config = replace(self.config, models_directory=self.config.models_directory or str(models_dir()))
         try:
-            trainer.process.stdin.write(json.dumps(config.to_args()) + "\n")
-            trainer.process.stdin.flush()
+            trainer.begin(config)
         except OSError:  # the child died already: the thread below reads why and settles the run
             pass
         threading.Thread(target=self._follow, name=f"train-run-{self.run_id}", daemon=True).start()
@@ -113,14 +111,14 @@ class TrainingRun:
             self._settle(self._trainer.process.wait(), failure)
 
     def _settle(self, returncode: int, failure: str) -> None:
-        """Mark a run that ended without finishing as failed (with why), remove its stderr file, free its slot."""
+        """Mark a run that ended without finishing as failed (with why), release its trainer, free its slot."""
         ending, message = (Ending.TRAINER_ERROR, failure) if failure else self._why_it_ended(returncode)
         with self._changed:
             if not self._progress.finished:
                 self._progress.exit_code = returncode
                 self._progress.end(RunState.FAILED, ending, message)
             self._changed.notify_all()
-        self._trainer.stderr_path.unlink(missing_ok=True)
+        self._trainer.release()
         try:
             if self._on_exit:
                 self._on_exit(self)
@@ -133,19 +131,20 @@ class TrainingRun:
         """Why the child exited without finishing: no answer to Stop, its last stderr line, a signal or a code."""
         if self._unanswered:
             return Ending.NO_ANSWER, ""
-        try:
-            lines = [line.strip() for line in self._trainer.stderr_path.read_text(errors="replace").splitlines()]
-        except OSError:
-            lines = []
-        lines = [line for line in lines if line and not line.startswith(STARTUP_CHATTER)]
-        if lines:
-            return Ending.TRAINER_ERROR, without_folders(lines[-1])[:300]
+        if last_line := self._trainer.last_line():
+            return Ending.TRAINER_ERROR, last_line
         return (Ending.SIGNAL if returncode < 0 else Ending.EXIT_CODE), ""
 
     def snapshot(self) -> Progress:
         """The progress as it is now, in O(1) (its series are views, not copies): safe to read after the lock."""
         with self._changed:
             return self._progress.snapshot()
+
+    def worker_place(self) -> WorkerPlace | None:
+        """Where the run waits for a worker once handed to a Ray cluster; None otherwise."""
+        with self._changed:
+            trainer = self._trainer
+        return None if trainer is None else self._launcher.worker_place(trainer)
 
     @property
     def state(self) -> RunState:
@@ -180,8 +179,7 @@ class TrainingRun:
     def _ask_to_stop(self) -> None:
         """Send Stop; terminate the child if it does not answer within seconds, or does not finish after that."""
         try:
-            self._trainer.process.stdin.write(STOP_LINE + "\n")
-            self._trainer.process.stdin.flush()
+            self._trainer.ask_to_stop()
         except OSError:  # the child already exited; the following thread settles the run
             return
         with self._changed:

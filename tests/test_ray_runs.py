@@ -12,11 +12,8 @@ offline digits, 2 epochs of batch 25 (50 for the runs that are stopped or killed
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from types import SimpleNamespace
@@ -24,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import ROOT
 
-from cnnlib.training.cluster import RayLauncher, job_runtime_env  # first: it keeps token authentication on for Ray
+from cnnlib.training.cluster import RayLauncher, cluster_in_this_process  # first: keeps Ray's token auth on
 import ray
 from cnnlib import text
 from cnnlib.network.snapshots import snapshot_path
@@ -46,17 +43,8 @@ WAIT_S = 120
 @pytest.fixture(scope="module")
 def cluster():
     """A local Ray of two CPUs in this process, on loopback, with token authentication; shut down after the module."""
-    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths live under it
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
-        patch.delenv("RAY_AUTH_MODE", raising=False)  # a new local cluster turns it on itself, whenever Ray came in
-        try:
-            ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", _temp_dir=temp,
-                     runtime_env=job_runtime_env(), log_to_driver=False)
-            yield
-        finally:
-            ray.shutdown()
-            shutil.rmtree(temp, ignore_errors=True)
+    with cluster_in_this_process(2):
+        yield
 
 
 def learner(folder) -> Workspace:

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+import shutil
+import tempfile
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 AUTH_MODE_ENV = "RAY_AUTH_MODE"  # Ray's own variable; "token": the driver sends the cluster's token
@@ -187,3 +192,23 @@ class RayLauncher:
             self._generation += 1
         if spare is not None:
             spare.end()
+
+
+@contextmanager
+def cluster_in_this_process(cpus: int) -> Iterator[None]:
+    """A Ray cluster of ``cpus`` CPUs on this machine only, started in this process (loopback, no dashboard, token
+    authentication with a token made for it, a short temporary folder): for tests and benches; shut down after."""
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths live under it
+    token = os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    mode = os.environ.pop("RAY_AUTH_MODE", None)  # a new local cluster turns token authentication on itself
+    try:
+        ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", _temp_dir=temp,
+                 runtime_env=job_runtime_env(), log_to_driver=False)
+        yield
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+        if os.environ.get("RAY_AUTH_TOKEN") == token:
+            os.environ.pop("RAY_AUTH_TOKEN")
+        if mode is not None:
+            os.environ["RAY_AUTH_MODE"] = mode

@@ -1,11 +1,11 @@
 """Draw page latency: the server's work for one stroke, through the page's own calls.
 
-A stroke reaches the server as the canvas's PNG. Timed from there: decoding it to 280x280 RGBA (as
-streamlit-drawable-canvas's ``image_data`` does), listing the models, preparing the digit, and every section the
-page redraws: its sentences and figures built by cnnlib and made into Streamlit's messages by Streamlit's own
-``st.plotly_chart`` / ``st.markdown`` / ``st.expander`` (run bare here: the same JSON and element ids, with no
-browser to send them to), the conv and pool, and the trained model's reading (the page's own cached reader and
-epoch replay, ``pages.parts.models``). Between strokes it calls
+A stroke reaches the server as the canvas's PNG and reruns only the page's fragment. Timed from there: decoding it
+to 280x280 RGBA (as streamlit-drawable-canvas's ``image_data`` does), preparing the digit, and every place the
+fragment redraws, through the page's own ``pages.parts.digit_answers``: its sentences and pictures built by cnnlib
+and made into Streamlit's messages by Streamlit's own ``st.image`` / ``st.markdown`` / ``st.expander`` (run bare
+here: the same messages, with no browser to send them to), the conv and pool, and the trained model's reading (the
+page's own cached reader and epoch replay, ``pages.parts.models``). Between strokes it calls
 ``keras.backend.clear_session()`` and ``gc.collect()`` as Streamlit does after every run, and pauses ``--pause-ms``.
 Not timed: the widgets, which a stroke does not change, Streamlit starting the script, and the recipe pictures,
 made only while their expander is open (it opens closed). Other processes stretch every part: the first line
@@ -40,15 +40,14 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from cnnlib.lessons.draw import figures  # noqa: E402
 from cnnlib.lessons.draw import steps as draw_steps  # noqa: E402
-from cnnlib.lessons.draw import words as digit_text  # noqa: E402
 from cnnlib.mnist import preprocess  # noqa: E402
 from cnnlib.mnist.preprocess import CANVAS_SIDE  # noqa: E402
 from cnnlib.store import saved as saved_models  # noqa: E402
 from cnnlib.text import t  # noqa: E402
 from pages import current_workspace  # noqa: E402
-from pages.parts.models import model_probe, replayed_reading  # noqa: E402
+from pages.parts.digit_answers import Conv, Pool, digit_view, reading_view, tutorial_maps  # noqa: E402
+from pages.parts.models import model_probe, replayed_reader  # noqa: E402
 
 BUDGET_MS = 25.0
 TOTAL = "total (server work per stroke)"
@@ -117,68 +116,50 @@ class Timer:
 
 
 def digit_section(pixels: np.ndarray, timer: Timer) -> np.ndarray:
-    """Section 1, as the page's ``canvas_input`` and ``digit_panel``: the prepared digit, its figure and text, and
-    the expander of preparation pictures, closed as it opens (its pictures are made only while it is open)."""
+    """Section 1, as the page's fragment (``drawn_digit``): the prepared digit, its picture and text, and the
+    expander of preparation pictures, closed as it opens (its pictures are made only while it is open)."""
     prepared = preprocess.prepare_digit(pixels)
     timer.lap("1. preprocess")
     st.caption(t("draw.canvas.caption", size=CANVAS_SIDE))
-    st.plotly_chart(figures.digit_figure(prepared.image, t("draw.description.draw")), key="draw_mnist_view")
-    st.markdown(digit_text.mnist_view_text(prepared.image))
-    st.expander(t("draw.view.recipe"), key="draw_recipe", on_change="rerun")
-    timer.lap("1. digit figure, text")
+    digit_view(st.container(), prepared.image, t("draw.description.draw"), prepared)
+    timer.lap("1. digit picture, text")
     return prepared.image
 
 
 def tutorial_sections(image: np.ndarray, seed: int, timer: Timer) -> None:
-    """Sections 2 and 3, as the page's ``conv_panel`` and ``pool_panel`` with the tutorial's settings."""
-    kernel, count = draw_steps.TUTORIAL_KERNEL, draw_steps.TUTORIAL_FILTERS
-    stride, padding = draw_steps.TUTORIAL_CONV_STRIDE, draw_steps.TUTORIAL_CONV_PADDING
-    st.caption(digit_text.random_filters_text(kernel, count, seed))
-    steps = draw_steps.tutorial_conv(image, draw_steps.random_filters(count, kernel, seed), stride, padding)
-    timer.lap("2. conv")
-    st.markdown(digit_text.conv_text(steps, stride, padding))
-    st.plotly_chart(figures.filter_grid_figure(steps.filters), key="draw_filters", width="content")
-    st.caption(digit_text.filters_caption(steps))
-    st.plotly_chart(figures.map_grid_figure(steps.conv_maps, "conv"), key="draw_conv_maps", width="content")
-    st.caption(digit_text.conv_maps_caption(steps))
-    timer.lap("2. conv figures, text")
-    size = draw_steps.TUTORIAL_POOL_SIZE
-    steps = steps.pooled(size, draw_steps.TUTORIAL_POOL_STRIDE, draw_steps.TUTORIAL_POOL_PADDING)
-    timer.lap("3. max-pool")
-    st.markdown(digit_text.pool_text(steps, size, draw_steps.TUTORIAL_POOL_STRIDE, draw_steps.TUTORIAL_POOL_PADDING))
-    st.plotly_chart(figures.map_grid_figure(steps.pool_maps, "pool"), key="draw_pool_maps", width="content")
-    st.caption(digit_text.pool_maps_caption(steps, size))
-    timer.lap("3. max-pool figure, text")
+    """Sections 2 and 3's pictures, as the fragment redraws them with the tutorial's settings (their controls,
+    filters and sentences are drawn by the page's own runs, not by a stroke)."""
+    filters = draw_steps.random_filters(draw_steps.TUTORIAL_FILTERS, draw_steps.TUTORIAL_KERNEL, seed)
+    conv = Conv(filters, draw_steps.TUTORIAL_CONV_STRIDE, draw_steps.TUTORIAL_CONV_PADDING, st.container())
+    pool = Pool(draw_steps.TUTORIAL_POOL_SIZE, draw_steps.TUTORIAL_POOL_STRIDE, draw_steps.TUTORIAL_POOL_PADDING,
+                st.container())
+    tutorial_maps(image, conv, pool)
+    timer.lap("2-3. conv and max-pool, their pictures")
 
 
-def model_section(image: np.ndarray, models: list[saved_models.SavedModel], timer: Timer) -> None:
-    """Section 4, as the page's ``model_panel`` on the newest model: the chooser's labels, the (cached) reader, the
-    reading (after the epoch slider, for a model with epoch snapshots), the answer, every layer."""
-    [digit_text.model_label(model) for model in models]  # the chooser's options
-    chosen = models[0]
-    probe = model_probe(str(chosen.path), chosen.modified)
-    reading = replayed_reading("draw_epoch", chosen, probe, image)
+def model_section(image: np.ndarray, read, timer: Timer) -> None:
+    """Section 4's answer, as the fragment redraws it: the reading (at the replayed epoch, for a model with epoch
+    snapshots), the prediction, the probabilities and every layer (the first open, the others closed)."""
+    reading = read(image)
     timer.lap("4. model reading")
-    st.subheader(digit_text.prediction_title(reading))
-    st.markdown(digit_text.probability_text(reading))
-    st.plotly_chart(figures.probability_figure(reading.probabilities), key="draw_probabilities")
-    for name in reading.activations:
-        st.markdown(digit_text.layer_text(reading, name))
-        if (figure := figures.layer_figure(reading, name)) is not None:
-            st.plotly_chart(figure, key=f"draw_layer_{name}")
-    timer.lap("4. model figures, text")
+    reading_view(st.container(), reading)
+    timer.lap("4. model pictures, text")
 
 
-def one_stroke(data_url: str, seed: int, timer: Timer) -> None:
-    """Everything the page's server work does after one stroke, in the page's order."""
+def newest_reader(models: list[saved_models.SavedModel]):
+    """The newest model's reading of a digit, as the page's ``model_panel`` prepares it (its cached reader, and the
+    epoch slider for a model with epoch snapshots)."""
+    chosen = models[0]
+    return replayed_reader("draw_epoch", chosen, model_probe(str(chosen.path), chosen.modified))
+
+
+def one_stroke(data_url: str, seed: int, read, timer: Timer) -> None:
+    """Everything the page's fragment does on the server after one stroke, in the page's order."""
     pixels = canvas_pixels(data_url)
     timer.lap("0. canvas PNG to RGBA")
-    workspace = current_workspace()
-    models = saved_models.list_models(workspace.models_dir, workspace.shared_dir)
-    timer.lap("0. list models")
     image = digit_section(pixels, timer)
     tutorial_sections(image, seed, timer)
-    model_section(image, models, timer)
+    model_section(image, read, timer)
     timer.stroke_done()
 
 
@@ -206,7 +187,9 @@ def main() -> None:
 
     model_text = models_folder(args.model)
     strokes = stroke_pngs(args.strokes + 1)
-    one_stroke(strokes[0], 0, Timer())  # warm-up: first calls import and build lazily
+    workspace = current_workspace()
+    read = newest_reader(saved_models.list_models(workspace.models_dir, workspace.shared_dir))
+    one_stroke(strokes[0], 0, read, Timer())  # warm-up: first calls import and build lazily
     timer, load_before = Timer(), os.getloadavg()[0]  # other processes' load stretches every part
     for index, data_url in enumerate(strokes[1:]):
         if not args.no_clear_session:
@@ -214,7 +197,7 @@ def main() -> None:
             gc.collect()
         time.sleep(args.pause_ms / 1000)
         timer.stroke_starts()
-        one_stroke(data_url, index, timer)
+        one_stroke(data_url, index, read, timer)
     print(f"Draw page server work per stroke over {args.strokes} strokes; model: {model_text}; "
           f"clear_session between strokes: {not args.no_clear_session}; "
           f"load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -47,7 +47,8 @@ def test_sample_digit_goes_through_conv_and_pool_with_no_model(tmp_path, monkeyp
     text = markdown_text(at)
     assert "`(1, 28, 28, 1)` ⊛ `(3, 3, 1, 5)` → `(1, 14, 14, 5)` → swapaxes → `(5, 14, 14, 1)`" in text
     assert "`(1, 14, 14, 5)` → max-pool → `(1, 7, 7, 5)` → swapaxes → `(5, 7, 7, 1)`" in text
-    assert len(at.get("plotly_chart")) == 4  # the 28x28 digit, filters, conv maps, pooled maps
+    assert len(at.get("plotly_chart")) == 1  # the filters
+    assert len(at.get("image")) == 3  # the 28x28 digit, the conv maps and the pooled maps, each one picture
     assert "No trained model yet" in at.info[0].value
     assert at.get("page_link")[0].proto.page.endswith("train")  # the hint links to the Train page
     assert not at.error
@@ -93,7 +94,7 @@ def test_damaged_model_file_shows_an_error_not_a_traceback(tmp_path, monkeypatch
     at = draw_page(tmp_path, monkeypatch)
     assert not page_trouble(at), page_trouble(at)
     assert "broken.keras could not be loaded" in at.error[0].value
-    assert len(at.get("plotly_chart")) == 4  # the tutorial's steps still show
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("image")) == 3  # the tutorial's steps still show
 
 
 @pytest.mark.page_bug
@@ -120,7 +121,7 @@ def test_a_refusal_is_its_sentence_and_a_bug_a_reference_with_the_rest_of_the_pa
         assert page_trouble(at) == [error.value] and "broadcast" not in error.value
         assert any("broadcast" in str(record.exc_info[1]) for record in caplog.records)  # the server's log has it
     assert [header.value for header in at.header] == [t(f"draw.{part}.header") for part in ("digit", "conv", "model")]
-    assert len(at.get("plotly_chart")) == 1 and "No trained model yet" in at.info[0].value  # the digit, the hint
+    assert len(at.get("image")) == 1 and "No trained model yet" in at.info[0].value  # the digit, the hint
 
 
 def test_drawn_pixels_go_through_with_the_recipe_pictures_made_only_when_opened(tmp_path, monkeypatch):
@@ -134,9 +135,9 @@ def test_drawn_pixels_go_through_with_the_recipe_pictures_made_only_when_opened(
     at.session_state["draw_pixels"] = np.asarray(canvas)  # what the canvas's last stroke left
     at.run()
     assert not page_trouble(at), page_trouble(at)
-    assert "of 784 pixels hold ink" in markdown_text(at) and len(at.get("plotly_chart")) == 4
+    assert "of 784 pixels hold ink" in markdown_text(at) and len(at.get("plotly_chart")) == 1
     assert [expander.label for expander in at.expander] == ["How your picture became 28x28 (MNIST's own recipe)"]
-    assert not at.get("image")  # closed: no pictures made
+    assert len(at.get("image")) == 3  # the digit, the conv and pooled maps; the recipe is closed: not made
 
 
 def draw_stroke(page, points) -> None:
@@ -158,8 +159,10 @@ def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, ti
     draw_stroke(page, SEVEN)
     page.get_by_text("Prediction:").wait_for(timeout=60_000)  # the first stroke also loads TensorFlow
     wait_until_idle(page, timeout_ms=60_000)
-    page.locator(".stPlotlyChart").first.get_by_text("28x28, draw").wait_for()
-    conv_maps = page.locator(".stPlotlyChart").nth(2)
+    page.locator(".st-key-draw_mnist_view").get_by_text("28x28, draw").wait_for()
+    conv_maps = page.locator(".st-key-draw_conv_maps")
+    conv_maps.locator("img").wait_for()  # the feature maps, one picture
+    conv_maps.get_by_text("Inspect values").click()  # their chart, whose hover gives each value
     conv_maps.get_by_text("feature map 4").wait_for()
     assert conv_maps.get_by_text("feature map 5").count() == 0
     assert not browser_trouble(page), browser_trouble(page)
@@ -426,7 +429,8 @@ def test_the_epoch_slider_replays_the_network_epoch_by_epoch(tmp_path, monkeypat
         at.select_slider(key="draw_epoch").set_value(epoch).run()
         assert not page_trouble(at), page_trouble(at)
         assert any(caption.value.startswith(f"Epoch {epoch} of 3:") for caption in at.caption)
-        answers[epoch] = [chart.proto.spec for chart in at.get("plotly_chart")]
+        answers[epoch] = [chart.proto.spec for chart in at.get("plotly_chart")] + [str(image.proto)
+                                                                                   for image in at.get("image")]
     assert answers[0] != answers[3] and answers[1] != answers[0]  # maps, filters and probabilities follow
 
 

@@ -146,3 +146,19 @@ def test_questions_are_polite(key):
 def test_the_glossary_words_hold(word):
     offenders = sorted(key for key, entry in KOREAN.items() if word in entry)
     assert not offenders, f"{word!r} in {offenders}: write {FORBIDDEN[word]}"
+
+
+def ends_in_punctuation(bold: str) -> bool:
+    """Whether bold text ends in punctuation as shown: a mark, or a placeholder formatted as a percentage."""
+    return bold.endswith("%}") or not (bold[-1:].isalnum() or bold.endswith("}"))
+
+
+def test_bold_ends_where_markdown_can_close_it():
+    """CommonMark closes ``**`` after punctuation only before a space or punctuation: ``**93.6%**입니다`` shows its
+    asterisks, so such a sentence puts the particle or 입니다 elsewhere."""
+    unclosed = []
+    for key, entry in KOREAN.items():
+        parts = CODE_SPAN.sub("", entry).split("**")
+        unclosed += [key for bold, after in zip(parts[1::2], parts[2::2])
+                     if ends_in_punctuation(bold) and after[:1].isalnum()]
+    assert not unclosed, unclosed

@@ -1,7 +1,8 @@
 """The image grid every page uses: many same-sized images in one fast heatmap, a title above each.
 
 ``tiles`` lays the images out (the one tile layout: the Draw page's mosaics use it too, through
-``cnnlib.lessons.draw.figures.mosaic_figure``); ``image_grid`` makes it a validated plotly figure. ``GREYS`` and
+``cnnlib.lessons.draw.figures.mosaic_figure``, and so do its pictures, ``cnnlib.figures.pictures.mosaic_picture``);
+``image_grid`` makes it a validated plotly figure. ``GREYS`` and
 ``NO_MARGIN`` are the colour scale and margins every figure shares.
 """
 

@@ -8,6 +8,8 @@ its ``Refusal``, which is worded when shown: a Korean learner reads it in Korean
 first. Anything else a model does to these readers is a bug: not cached, it reaches the page's ``explained_errors``.
 """
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -115,15 +117,16 @@ def epoch_slider(key: str, chosen: SavedModel, where=st) -> tuple[int, replay.Re
     return epoch, found
 
 
-def replayed_reading(key: str, chosen: SavedModel, probe: reader.ModelProbe, image) -> reader.ModelReading:
-    """The epoch slider (when ``chosen`` can be replayed), conv1's filters as they formed up to that epoch (one row
-    per kept epoch), and the network's reading of ``image`` then; without a replay, the saved network's reading."""
+def replayed_reader(key: str, chosen: SavedModel,
+                    probe: reader.ModelProbe) -> Callable[[np.ndarray], reader.ModelReading]:
+    """The epoch slider (when ``chosen`` can be replayed) and conv1's filters as they formed up to that epoch (one row
+    per kept epoch); returns how the network then reads a digit (without a replay: the saved network)."""
     replayed = epoch_slider(key, chosen)
     if replayed is None:
-        return probe.read(image)
+        return probe.read
     epoch, found = replayed
     if (history := found.filter_history()) is not None:
         with st.expander(t("draw.replay.filters_header"), expanded=True):
             st.plotly_chart(figures.filter_history_figure(history, found.kept, epoch), key=f"{key}_filters")
             st.caption(t("draw.replay.filters_caption", count=history.shape[1]))
-    return found.read(epoch, image)
+    return partial(found.read, epoch)

@@ -1,7 +1,9 @@
 """The Draw a digit page's figures: the digit, the filters, the feature maps, a trained network's answer and layers.
 
-The page redraws about a dozen figures on every stroke, so they are built as plain dicts and handed to plotly
-without its validation (``fast_figure``): validating one took 5-15 ms, building it this way takes well under one.
+A stroke redraws the digit, the feature maps and the probabilities as pictures (``digit_picture``, ``maps_picture``,
+``probability_picture``); their charts are made only when a learner asks to inspect the values. The charts are
+built as plain dicts and handed to plotly without its validation (``fast_figure``): validating one took 5-15 ms,
+building it this way takes well under one.
 The dicts are written out in full (explicit colour scales and colours, nested fonts), and a test checks that each
 one equals what plotly's validation would make of it. They carry an empty template: Streamlit's chart theme is
 applied in the browser all the same, and copying and sending its template cost 0.5 ms a figure.
@@ -16,6 +18,7 @@ import plotly.graph_objects as go
 
 from cnnlib.network.reader import ModelReading
 from cnnlib.figures.grids import GREYS, NO_MARGIN, color_range, tiles
+from cnnlib.figures.pictures import bar_picture, mosaic_picture, png_bytes
 from cnnlib.mnist.preprocess import PreparedDigit
 from cnnlib.text import t
 
@@ -25,6 +28,7 @@ BAR_COLOR, WINNER_COLOR = "#9aa5b1", "#d62728"
 DIGIT_PX = 280  # the 28x28 digit, as wide as the canvas
 MAP_COLUMNS, MAP_TILE_PX = 8, 120  # filters, feature maps and pooled maps share these, so filter f sits above map f
 LAYER_COLUMNS, LAYER_TILE_PX = 16, 44  # a trained layer's 32 or 64 maps
+PROBABILITY_PX = (420, 200)  # the probabilities' picture, wide and high
 STEP_PX = 112  # each preparation step's picture
 FILTER_HISTORY_PX = 48  # each filter in the replay's small multiples
 VALUE = "%{z:.3f}"  # the hovered cell's value, as plotly fills it in
@@ -89,6 +93,24 @@ def layer_maps_figure(values: np.ndarray) -> go.Figure:
     """A trained conv or pool layer's output (H, W, C) as a compact mosaic of its C maps (hover gives map number)."""
     return mosaic_figure(np.moveaxis(values, -1, 0), "draw.figure.layer_hover", columns=LAYER_COLUMNS,
                          tile_px=LAYER_TILE_PX)
+
+
+def maps_picture(maps: np.ndarray, columns: int = MAP_COLUMNS, tile_px: int = MAP_TILE_PX) -> bytes:
+    """Maps (F, H, W) as one numbered PNG in Greys, laid out like their chart (``map_grid_figure``, or with
+    ``LAYER_COLUMNS`` and ``LAYER_TILE_PX`` like ``layer_maps_figure``), all on one scale, as in the chart."""
+    return png_bytes(mosaic_picture(maps, columns, tile_px, numbered=True))
+
+
+def digit_picture(image: np.ndarray) -> bytes:
+    """The (28, 28) digit as one PNG, as ``digit_figure`` draws it: Greys from 0 (white) to 1 (black), 280 px wide."""
+    return png_bytes(mosaic_picture(image[None], 1, DIGIT_PX, numbered=False, zmin=0.0, zmax=1.0))
+
+
+def probability_picture(probabilities: np.ndarray) -> bytes:
+    """The ten probabilities as bars in one PNG, labelled in percent, the predicted digit in red."""
+    probabilities = np.asarray(probabilities)
+    return png_bytes(bar_picture(probabilities, int(np.argmax(probabilities)), *PROBABILITY_PX,
+                                 (BAR_COLOR, WINNER_COLOR)))
 
 
 def probability_figure(probabilities: np.ndarray) -> go.Figure:

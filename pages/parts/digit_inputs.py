@@ -1,0 +1,62 @@
+"""Where the Draw page's digit comes from: the canvas, an MNIST sample, or an uploaded picture.
+
+The canvas is drawn by the page's fragment (``drawn_digit``), so a stroke reruns only what it changes; the page's
+own run reads the drawing the canvas last sent (``kept_drawing``).
+"""
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from cnnlib.lessons.draw import words as digit_text
+from cnnlib.mnist import preprocess
+from cnnlib.mnist.preprocess import CANVAS_SIDE
+from cnnlib.text import t
+from pages import cached_mnist
+from pages.parts.errors import explained_errors
+
+
+def canvas_input() -> preprocess.PreparedDigit | None:
+    """The canvas, white ink on black like MNIST; None until something is drawn. A drawing outlives a visit elsewhere:
+    its strokes come back as ``initial_drawing`` (fixed while the canvas shows, or it would reload on every stroke)
+    and its pixels are kept (a restored canvas sends nothing until the next stroke)."""
+    st.slider(t("draw.canvas.stroke_width"), 5, 40, key="draw_stroke_width")
+    if "draw_canvas" not in st.session_state:  # the canvas mounts (first visit, other input or page before)
+        st.session_state["draw_canvas_restored"] = st.session_state.get("draw_strokes")
+    result = st_canvas(stroke_width=st.session_state["draw_stroke_width"], stroke_color="#FFFFFF", key="draw_canvas",
+                       background_color="#000000", height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
+                       initial_drawing=st.session_state["draw_canvas_restored"], return_image_data=True)
+    with explained_errors():  # a picture refused unread: its sentence, and the last drawing kept
+        if (png := result.image_bytes) is not None:  # its PNG, decoded from base64 on each access: once
+            st.session_state["draw_pixels"] = preprocess.canvas_pixels(png)
+            st.session_state["draw_strokes"] = result.json_data
+    st.caption(t("draw.canvas.caption", size=CANVAS_SIDE))
+    return kept_drawing()
+
+
+def kept_drawing() -> preprocess.PreparedDigit | None:
+    """The last drawing the canvas sent, prepared as MNIST's digits were; None before the first stroke."""
+    pixels = st.session_state.get("draw_pixels")
+    return None if pixels is None else preprocess.prepare_digit(pixels)
+
+
+def sample_input() -> tuple[np.ndarray, str]:
+    """An MNIST training digit by index, (28, 28) in [0, 1], and its description: index and label."""
+    data = cached_mnist()
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    index = left.number_input(t("draw.sample.index", last=len(data.x_train) - 1), 0, len(data.x_train) - 1,
+                              key="draw_sample_index")
+    right.button(t("draw.sample.random"), key="draw_random_sample", icon=":material/casino:", on_click=lambda: (
+        st.session_state.update(draw_sample_index=int(np.random.default_rng().integers(len(data.x_train))))))
+    st.caption(digit_text.sample_caption(len(data.x_train), data.description))
+    return data.x_train[index] / np.float32(255), t("draw.description.sample", index=index, label=data.y_train[index])
+
+
+@explained_errors()
+def upload_input() -> preprocess.PreparedDigit | None:
+    """A photo or scan of a digit (dark on light is fine); None until one is uploaded or when it cannot be read."""
+    upload = st.file_uploader(t("draw.upload.label"), type=["png", "jpg", "jpeg"], key="draw_upload")
+    prepared = None if upload is None else preprocess.uploaded_image_to_mnist(upload.getvalue())
+    if upload is not None and prepared is None:
+        st.warning(t("draw.upload.blank"))
+    return prepared

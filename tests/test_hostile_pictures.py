@@ -143,18 +143,18 @@ def test_no_hostile_picture_raises_the_peak_memory():
     assert measured["rise_kb"] <= MAX_RISE_KB, f"peak memory rose by {measured['rise_kb'] / 1024:.1f} MB"
 
 
-def fake_canvas_module(png: bytes) -> types.ModuleType:
-    """A stand-in for streamlit_drawable_canvas whose canvas sends ``png`` (AppTest's real canvas sends nothing)."""
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = lambda **_: types.SimpleNamespace(image_bytes=png, json_data={"objects": ["crafted"]})
-    return module
+def fake_canvas(png: bytes):
+    """A stand-in for ``st_canvas`` whose canvas sends ``png`` (AppTest's real canvas sends nothing)."""
+    return lambda **_: types.SimpleNamespace(image_bytes=png, json_data={"objects": ["crafted"]})
 
 
 def test_a_refused_picture_is_a_sentence_and_the_last_drawing_stays(monkeypatch, tmp_path):
     monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake_canvas_module(black_png(BOMB_SIDE)))
     at = AppTest.from_file(APP_PATH, default_timeout=60).run()
-    at.switch_page("pages/draw_digit.py").run()
+    at.switch_page("pages/draw_digit.py").run()  # imports the page's parts, the canvas with them, in a script run
+    from pages.parts import digit_inputs
+
+    monkeypatch.setattr(digit_inputs, "st_canvas", fake_canvas(black_png(BOMB_SIDE)))
     drawing = np.asarray(drawn_canvas())
     at.session_state["draw_pixels"], at.session_state["draw_strokes"] = drawing, {"objects": ["the learner's"]}
     at.run()

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import APP_PATH, ROOT
+from conftest import APP_PATH, FAKE_TRAINER, ROOT
 from streamlit.testing.v1 import AppTest
 
 from cnnlib.server.cache import ByteCache, cached_in
@@ -19,7 +19,6 @@ from cnnlib.store.workspace import QuotaFull, new_workspace_id, workspace
 from cnnlib.training.config import TrainConfig
 from cnnlib.training.runs import Launcher, QueueFull, RunRegistry
 
-FAKE = (sys.executable, "tests/fake_trainer.py")
 KB = 2**10
 
 
@@ -117,7 +116,7 @@ def test_the_training_queue_has_a_length_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_TRAINER", json.dumps({"batches": 2000}))
     monkeypatch.setenv("CNN_EXPLORER_MAX_QUEUE", "3")
     assert RunRegistry(max_running=1).max_queued == 3
-    registry = RunRegistry(max_running=1, launcher=Launcher(FAKE), max_queued=1)
+    registry = RunRegistry(max_running=1, launcher=Launcher(FAKE_TRAINER), max_queued=1)
     try:
         training, waiting = registry.submit(TrainConfig(), "a"), registry.submit(TrainConfig(), "b")
         with pytest.raises(QueueFull, match=r"queue is full \(1 trainings are waiting\)"):
@@ -174,3 +173,29 @@ def test_a_trainer_process_waits_for_the_workspaces_lock(tmp_path):
     asked = time.monotonic()
     store(learner, 10, "after.bin")
     assert time.monotonic() - asked > 0.7 and holder.wait(10) == 0
+
+
+class WorkersBusy(Launcher):
+    """A launcher that hands every run over at once, as Ray does, with ``waiting`` runs waiting for a worker."""
+
+    trainings_at_once = sys.maxsize
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(FAKE_TRAINER)
+        self.waiting = waiting
+
+    def waiting_count(self) -> int:
+        return self.waiting
+
+
+def test_runs_waiting_for_a_ray_worker_count_in_the_queue(monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER", json.dumps({"batches": 2000}))
+    launcher = WorkersBusy(waiting=2)
+    registry = RunRegistry(launcher=launcher, max_queued=2)
+    try:
+        with pytest.raises(QueueFull, match=r"2 trainings are waiting"):
+            registry.submit(TrainConfig(), "a")  # every slot is free here, but Ray has two runs waiting
+        launcher.waiting = 1
+        assert registry.submit(TrainConfig(), "a").owner == "a"
+    finally:
+        registry.shutdown()

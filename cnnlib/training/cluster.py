@@ -172,6 +172,12 @@ class RayLauncher:
         if fresh is not None and not kept:
             fresh.end()
 
+    def waiting_count(self) -> int:
+        """How many runs handed out wait for a worker (no Ray call: what the runs' own followers saw)."""
+        with self._lock:
+            self._waiting = self._still_waiting()
+            return len(self._waiting)
+
     def worker_place(self, trainer: ActorTrainer) -> WorkerPlace | None:
         """Where ``trainer``'s run waits for a worker: the runs handed out before it still waiting, the cluster's
         CPUs; None once it has a worker (or ended)."""

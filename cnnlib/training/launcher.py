@@ -153,6 +153,10 @@ class Launcher:
         """None: a child process never waits for a worker."""
         return None
 
+    def waiting_count(self) -> int:
+        """0: a child process never waits for a worker."""
+        return 0
+
     def close(self) -> None:
         """End the trainer kept ready, if any; one being started now is ended once it is."""
         with self._lock:

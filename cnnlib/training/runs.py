@@ -93,13 +93,15 @@ class RunRegistry:
         """Create ``owner``'s run; it starts now if a slot is free, else when the runs ahead of it end.
 
         RunBusy when ``owner`` already has a run queued or training (runs without an owner, from scripts, are not
-        limited); QueueFull when it would wait behind ``max_queued`` queued runs.
+        limited); QueueFull when it would wait behind ``max_queued`` runs, queued here or waiting for a Ray worker.
         """
         with self._changed:
             mine = [run for run in self._runs if owner is not None and run.owner == owner]
             if any(not run.state.finished for run in mine):
                 raise RunBusy("train.run.busy")
-            if sum(run.state == RunState.QUEUED for run in self._runs) >= self.max_queued and not self._free_slot():
+            elsewhere = self.launcher.waiting_count()  # handed to Ray, waiting there for a worker
+            waiting = sum(run.state == RunState.QUEUED for run in self._runs) + elsewhere
+            if waiting >= self.max_queued and (elsewhere or not self._free_slot()):
                 raise QueueFull("train.run.queue_full", limit=self.max_queued)
             run = TrainingRun(self._next_id, config, self._changed, self.launcher, owner,
                               number=mine[-1].number + 1 if mine else 1, on_exit=self._run_ended)

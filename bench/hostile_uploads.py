@@ -28,6 +28,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]
 
 from conftest import CHROMIUM_ARGS, chromium_path, open_app_page, running_app, wait_until_idle  # noqa: E402
+from peak_memory import peak_kb, reset_peak  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from test_draw_page import SEVEN, draw_stroke  # noqa: E402
@@ -38,17 +39,6 @@ TARGET_MB = 100
 ZEROS_GIB = 3.5
 SENTENCES = ('[data-testid="stAlertContentError"], [data-testid="stAlertContentWarning"], '
              '[data-testid="stException"]')  # what the page says went wrong
-
-
-def peak_kb(pid: int) -> int:
-    """The process's peak resident memory (``VmHWM``), in kB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
-
-
-def reset_peak(pid: int) -> None:
-    """Start the process's peak memory again from where it stands now (Linux: ``clear_refs`` 5)."""
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def weights_and_zeros(real: dict[str, bytes], folder: Path) -> bytes:

@@ -112,9 +112,7 @@ sys.path.insert(0, "tests")
 from test_hostile_pictures import HOSTILE_ARRAYS, hostile_canvas_pictures
 from cnnlib.errors import Refusal
 from cnnlib.mnist.preprocess import canvas_pixels, prepare_digit, uploaded_image_to_mnist
-
-def peak_kb():
-    return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+from peak_memory import peak_kb
 
 def refusal(check, data):
     try:

@@ -6,6 +6,8 @@ The cluster itself, with real trainings, is tests/test_ray_runs.py.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 
 import pytest
@@ -17,7 +19,7 @@ from cnnlib.training.launcher import WorkerPlace
 from cnnlib.training.progress import Phase, Progress, RunState
 from cnnlib.training.remote_run import bring_home, shipped_config
 from cnnlib.training.sentences import status_line
-from cnnlib.training.worker import PublishedLines, TrainerActor
+from cnnlib.training.worker import PublishedLines, TrainerActor, lower_priority
 
 
 def test_a_worker_gets_no_server_path_and_the_data_source_this_server_means(tmp_path, monkeypatch):
@@ -45,11 +47,28 @@ def test_lines_are_seen_once_flushed_and_a_reader_wakes_when_the_trainer_ends():
     assert lines.since(1, wait_s=30) == ([], 0) and lines.ended() == 0
 
 
-def test_an_argument_the_cli_refuses_ends_the_actors_run_with_code_2_and_leaves_no_folder():
+def test_an_argument_the_cli_refuses_fails_the_actors_run_with_the_parsers_reason_and_leaves_no_folder():
     actor = TrainerActor()
     actor.train(TrainConfig(data_source="offline", model_name="m", snapshots=1))  # fewer than the CLI allows
-    assert actor.events(0, wait_s=30) == ([], 2) and actor.results() == []
-    assert not actor._folder.exists()
+    lines, code = actor.events(0, wait_s=30)
+    assert code == 2 and actor.results() == [] and not actor._folder.exists()
+    event = json.loads(lines[-1])
+    assert event["event"] == "failed" and "--snapshots" in event["message"] and "error:" in event["message"]
+
+
+def test_a_worker_trains_at_a_lower_priority_in_its_own_threads_only():
+    seen = {}
+
+    def lowered() -> None:
+        lower_priority()
+        seen["niceness"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = threading.Thread(target=lowered)
+    worker.start()
+    worker.join()
+    assert seen["niceness"] == min(19, before + 10)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
 
 
 def test_results_come_home_into_the_learners_workspace_under_its_quota(tmp_path, monkeypatch):

@@ -19,7 +19,11 @@ Nothing here imports Ray (the server wraps the class with ``ray.remote``) or Ten
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import json
+import os
 import shutil
 import tempfile
 import threading
@@ -27,9 +31,12 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+from cnnlib.store.files import without_folders
 from cnnlib.store.saved import model_files
-from cnnlib.training.cli import main, ready_network
+from cnnlib.training.cli import SERVER_FIRST_NICENESS, main, ready_network
 from cnnlib.training.config import TrainConfig
+from cnnlib.training.progress import Event
+
 
 
 class PublishedLines:
@@ -72,6 +79,19 @@ class PublishedLines:
         with self._changed:
             self._changed.wait_for(lambda: len(self.lines) > index or self.code is not None, wait_s)
             return self.lines[index:], self.code
+
+
+def lower_priority() -> None:
+    """This thread, and the threads it starts (TensorFlow's pools among them), at the trainer's lower CPU priority:
+    where a worker shares a machine with the web server, the class's strokes come first, as with a child process.
+    On Linux a niceness belongs to a thread, so Ray's own threads still answer events and Stop at once."""
+    os.nice(SERVER_FIRST_NICENESS)
+
+
+def refusal_line(said: str) -> str:
+    """The ``failed`` event for arguments the CLI's parser refused, with the last line it wrote (its reason)."""
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    return json.dumps({"event": Event.FAILED, "message": without_folders(lines[-1])[:300] if lines else ""}) + "\n"
 
 
 class TrainerActor:
@@ -119,6 +139,7 @@ class TrainerActor:
 
     def _get_ready(self, config: TrainConfig, npz: bytes | None) -> None:
         """Import TensorFlow and trace ``config``'s network; the npz file is removed once its digits are loaded."""
+        lower_priority()
         try:
             self._ready = ready_network(self._with_data(config, npz))
         finally:
@@ -127,14 +148,17 @@ class TrainerActor:
 
     def _train(self, config: TrainConfig, npz: bytes | None) -> None:
         """Train through the CLI (events into the published lines), keep the saved files, remove the folder."""
-        code = 1
+        code, said = 1, io.StringIO()
+        lower_priority()
         try:
             self._ready_done.wait()  # a run handed to the actor kept ready waits for its warm-up (its folder gone)
             config = replace(self._with_data(config, npz), models_directory=str(self._folder))
-            code = main([*config.to_args(), "--events"], self._ready, self._out, self._stop_requested)
+            with contextlib.redirect_stderr(said):  # one run at a time: what the parser says of a refused argument
+                code = main([*config.to_args(), "--events"], self._ready, self._out, self._stop_requested)
             self._results = [path.read_bytes() for path in model_files(config.output_path()) if path.is_file()]
-        except SystemExit as refused:  # the CLI's parser refused an argument (it said why on stderr)
+        except SystemExit as refused:  # the CLI's parser refused an argument: its reason becomes the run's failure
             code = refused.code if isinstance(refused.code, int) else 2
+            self._out.write(refusal_line(said.getvalue()))
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._out.close(code)

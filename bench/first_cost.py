@@ -4,10 +4,13 @@ in headless Chromium, on the offline subset (issue 11, item 5; target 1.5 s). Pr
 Each run is a new learner (classroom mode, a browser context of its own, so no earlier run is on the page), who reads
 the page before pressing Start: the run waits until the trainer the server keeps ready is idle (TensorFlow imported,
 a step traced), then clicks. ``--cold`` starts the server with ``CNN_EXPLORER_TRAINER_READY=0``:
-each run then starts its trainer on the click, as before. Wall seconds depend on what else the machine runs, so the
-bench also prints the trainer's own CPU seconds from the click to the first cost, and the load average.
+each run then starts its trainer on the click, as before. ``--ray`` points the server at a Ray cluster started here
+first with this machine's cores (``cnnlib.training.cluster.cluster_in_this_process``; one machine, and the report says
+so): the trainer kept ready is then a Ray actor, and the run waits until that actor is idle. Wall seconds depend on
+what else the machine runs, so the bench also prints the trainer's own CPU seconds from the click to the first cost,
+and the load average.
 
-Usage: python bench/first_cost.py [--runs 3] [--cold]
+Usage: python bench/first_cost.py [--runs 3] [--cold] [--ray]
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from cold_start import CHROMIUM_ARGS, ROOT, free_port, wait_for_health
 FIRST_COST_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(
     plot => (plot._fullData || []).some(trace => (trace.name || '').startsWith('each batch') && trace.x.length))"""
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+ACTOR_TITLE = b"ray::TrainerActor"
+IDLE_CPU_S = 0.05  # CPU seconds a second below which the trainer counts as idle
 
 
 def process_stat(pid: int | str) -> tuple[int, float]:
@@ -36,8 +41,14 @@ def process_stat(pid: int | str) -> tuple[int, float]:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def is_trainer(parent: int, command: bytes, server_pid: int) -> bool:
+    """Whether a process is one of the server's trainers: a child running the CLI, or a Ray trainer actor (Ray names
+    an actor's worker process after its class)."""
+    return (parent == server_pid and b"cnnlib.train" in command) or command.startswith(ACTOR_TITLE)
+
+
 def trainers(server_pid: int) -> dict[int, float]:
-    """CPU seconds used so far by each trainer process the server started, by process id."""
+    """CPU seconds used so far by each trainer process of the server, by process id."""
     found = {}
     for entry in Path("/proc").iterdir():
         try:
@@ -45,19 +56,21 @@ def trainers(server_pid: int) -> dict[int, float]:
             command = (entry / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue
-        if parent == server_pid and b"cnnlib.train" in command:
+        if is_trainer(parent, command, server_pid):
             found[int(entry.name)] = seconds
     return found
 
 
 def wait_until_trainer_idle(server_pid: int, quiet_s: int = 3, timeout_s: float = 300) -> None:
-    """Wait until the trainer kept ready has used no CPU for ``quiet_s`` seconds (its warm-up is over)."""
+    """Wait until the trainer kept ready has used under ``IDLE_CPU_S`` a second for ``quiet_s`` seconds (its warm-up
+    is over; a Ray actor's own threads keep a trickle going)."""
     deadline, seen, quiet = time.monotonic() + timeout_s, None, 0
     while time.monotonic() < deadline and quiet < quiet_s:
         time.sleep(1.0)
         now = trainers(server_pid)
-        quiet = quiet + 1 if now and now == seen else 0
-        seen = now
+        idle = bool(now) and seen is not None and now.keys() == seen.keys() and all(
+            now[pid] - seen[pid] < IDLE_CPU_S for pid in now)
+        quiet, seen = quiet + 1 if idle else 0, now
     if quiet < quiet_s:
         raise TimeoutError("the trainer kept ready never went idle")
 
@@ -85,13 +98,13 @@ def one_run(browser, url: str, server_pid: int, cold: bool) -> tuple[float, floa
 
 
 @contextmanager
-def classroom_server(models: str | Path, trainer_ready: bool = True):
+def classroom_server(models: str | Path, trainer_ready: bool = True, settings: dict | None = None):
     """``streamlit run app.py`` in classroom mode on the offline subset, models in ``models``, with the README's
-    classroom settings (no file watcher): yields (url, pid)."""
+    classroom settings (no file watcher) and ``settings`` in its environment: yields (url, pid)."""
     port = free_port()
     env = {**os.environ, "CNN_EXPLORER_DATA": "offline", "CNN_EXPLORER_MODELS_DIR": str(models),
            "CNN_EXPLORER_CLASSROOM": "1", "CNN_EXPLORER_TRAINER_READY": "1" if trainer_ready else "0",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
+           "TF_CPP_MIN_LOG_LEVEL": "2", **(settings or {})}
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                                "--server.port", str(port), "--server.address", "127.0.0.1",
                                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
@@ -105,16 +118,35 @@ def classroom_server(models: str | Path, trainer_ready: bool = True):
         server.wait(timeout=30)
 
 
+@contextmanager
+def trainings_where(on_ray: bool):
+    """The server's settings for where it trains: nothing (child processes), or a Ray cluster of this machine's cores
+    started here, its address and token."""
+    if not on_ray:
+        yield {}
+        return
+    sys.path.insert(0, str(ROOT))
+    from cnnlib.training.cluster import cluster_in_this_process
+
+    with cluster_in_this_process(os.cpu_count()):
+        import ray
+
+        yield {"CNN_EXPLORER_RAY_ADDRESS": ray.get_runtime_context().gcs_address,
+               "RAY_AUTH_TOKEN": os.environ["RAY_AUTH_TOKEN"], "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+
+
 def main() -> None:
     """Start a server, time ``--runs`` Starts in Chromium, print each and the median."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold", action="store_true", help="no trainer kept ready")
+    parser.add_argument("--ray", action="store_true", help="train on a Ray cluster started here first")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     results = []
-    with classroom_server(tempfile.mkdtemp(prefix="first-cost-models-"), not args.cold) as (url, pid), \
+    with trainings_where(args.ray) as settings, \
+            classroom_server(tempfile.mkdtemp(prefix="first-cost-models-"), not args.cold, settings) as (url, pid), \
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=os.environ.get("CNN_EXPLORER_CHROMIUM",
                                                                             "/usr/bin/chromium"), args=CHROMIUM_ARGS)
@@ -123,7 +155,8 @@ def main() -> None:
             print(f"run {number}: first cost {results[-1][0]:.2f} s after Start "
                   f"(trainer CPU {results[-1][1]:.2f} s; load average {os.getloadavg()[0]:.1f})", flush=True)
         browser.close()
-    mode = "cold trainer" if args.cold else "trainer kept ready"
+    mode = ("cold trainer" if args.cold else "trainer kept ready") + (
+        ", on a Ray cluster of this one machine" if args.ray else ", a child process of the server")
     print(f"median ({mode}, {args.runs} runs, {os.cpu_count()} CPUs): "
           f"{statistics.median(wall for wall, _ in results):.2f} s from Start to the first cost; "
           f"trainer CPU {statistics.median(cpu for _, cpu in results):.2f} s")

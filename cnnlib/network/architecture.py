@@ -10,6 +10,9 @@
     dense2 256, ReLU, dropout   -> (N, 256)
     logits 10                   -> (N, 10)         (accuracy takes argmax of these, not of relu(logits))
 
+With ``hp.layers`` set, the network is the learner's design instead (``cnnlib.network.design``: the same names,
+initialisers and output); empty, it is the one above with ``hp``'s sizes, weight for weight as it always was.
+
 The cost is the tutorial's softmax cross-entropy of the logits against one-hot targets (``one_hot``), smoothed by
 ``label_smoothing``: with 0.1 the right digit's target is 0.91 and each other digit's 0.01.
 With ``augment`` the network trains inside ``training_model``: random shifts, turns and zooms of each batch in front
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlib.network.design import built_layers, recipe_design
+from cnnlib.network.design_layers import Conv, Dense, Design, Dropout, Logits, keras_arguments, keras_class
 from cnnlib.training.config import Hyperparameters
 
 WARMUP_START = 0.1  # the warm-up rises from a tenth of the learning rate to all of it
@@ -27,39 +32,40 @@ SHIFT, TURN, ZOOM = 0.08, 0.03, 0.08  # up to 8% of the side (2.2 pixels), 0.03 
 
 
 def build_model(hp: Hyperparameters = Hyperparameters(), steps_per_epoch: int = 1):
-    """A compiled ``keras.Sequential`` with the tutorial's architecture and named layers.
+    """A compiled ``keras.Sequential`` of ``hp``'s network (its design, else the tutorial's) with named layers.
 
     ``steps_per_epoch`` matters only for a schedule: the warm-up and the cosine span ``epochs * steps_per_epoch``.
     """
     import keras
-    from keras import layers
 
     keras.utils.set_random_seed(hp.seed)
-    conv = {"kernel_size": hp.kernel_size, "padding": "same", "activation": "relu",
-            **_conv_initializers(hp.init, hp.seed)}
-    dropout_rate = 1.0 - hp.keep_prob
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1), name="image"),
-            layers.Conv2D(hp.conv1_filters, name="conv1", **conv),
-            layers.MaxPooling2D(2, strides=2, padding="same", name="pool1"),
-            layers.Conv2D(hp.conv2_filters, name="conv2", **conv),
-            layers.MaxPooling2D(2, strides=2, padding="same", name="pool2"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(hp.dense_units, activation="relu", kernel_initializer="he_normal", name="dense1"),
-            layers.Dropout(dropout_rate, seed=hp.seed, name="dropout1"),
-            layers.Dense(hp.dense_units, activation="relu", kernel_initializer="he_normal", name="dense2"),
-            layers.Dropout(dropout_rate, seed=hp.seed + 1, name="dropout2"),
-            layers.Dense(10, name="logits"),
-        ],
-        name="tutorial_cnn",
-    )
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1), name="image"), *keras_layers(recipe_design(hp), hp)],
+                             name="designed_cnn" if hp.layers.strip() else "tutorial_cnn")
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate(hp, hp.epochs * steps_per_epoch),
                                       beta_1=hp.beta_1, beta_2=hp.beta_2)
     # Keras's own cost, not a function of ours: a downloaded model then loads with plain keras.saving.load_model
     cost = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=hp.label_smoothing)
     model.compile(optimizer=optimizer, loss=cost, metrics=["accuracy"])
     return model
+
+
+def keras_layers(design: Design, hp: Hyperparameters) -> list:
+    """The Keras layers of ``design``, named as ``cnnlib.network.design.built_layers`` names them: convolutions with
+    ``hp.init``'s initialisers (one set shared by all, as the tutorial's two always had), dense layers He-normal, the
+    output Keras's default, dropout1 seeded with ``hp.seed``, dropout2 with ``hp.seed + 1``, …"""
+    from keras import layers
+
+    conv, dropouts, built = _conv_initializers(hp.init, hp.seed), 0, []
+    for name, layer, _ in built_layers(design):
+        arguments = {**keras_arguments(layer), "name": name}
+        if isinstance(layer, Conv):
+            arguments.update(conv)
+        elif isinstance(layer, Dropout):
+            arguments["seed"], dropouts = hp.seed + dropouts, dropouts + 1
+        elif isinstance(layer, Dense) and not isinstance(layer, Logits):
+            arguments["kernel_initializer"] = "he_normal"
+        built.append(getattr(layers, keras_class(layer))(**arguments))
+    return built
 
 
 def one_hot(labels: np.ndarray) -> np.ndarray:

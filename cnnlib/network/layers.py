@@ -4,10 +4,10 @@
 Draw page writes about it (``note``), what it does to a shape and how many parameters it has (``shape``,
 ``cnnlib.network.shapes``) and how the Why page's explanations treat it (``explain``). Everything else derives from
 it: the upload allow-list (``cnnlib.store.checks.SUPPORTED_LAYERS``) and the measuring of a saved architecture
-before Keras builds it (``trace``), the layer-by-layer reader (``cnnlib.network.reader``) and
-``cnnlib.lessons.why``. This module is the only place a layer class is named: a class that is not in the table is
-refused everywhere. Keras is never imported here: a layer is known by its type's name (``type(layer).__name__``),
-not by the name it was given.
+before Keras builds it (``trace``), the layer-by-layer reader (``cnnlib.network.reader``), ``cnnlib.lessons.why``
+and the classes a network design builds (``DESIGNED``, ``cnnlib.network.design``). This module is the only place a
+layer class is named: a class that is not in the table is refused everywhere. Keras is never imported here: a layer
+is known by its type's name (``type(layer).__name__``), not by the name it was given.
 """
 
 from __future__ import annotations
@@ -204,6 +204,9 @@ LAYERS: dict[str, LayerKind] = {
                          _said("draw.layer.reshape"), shapes.reshape),
 }
 KINDS = {name: entry.kind for name, entry in LAYERS.items()}
+DESIGNED = {"conv": "Conv2D", "pool": "MaxPooling2D", "avgpool": "AveragePooling2D", "bn": "BatchNormalization",
+            "dropout": "Dropout", "gap": "GlobalAveragePooling2D", "flatten": "Flatten", "dense": "Dense",
+            "logits": "Dense"}  # the class each word of a network design builds (cnnlib.network.design)
 
 
 def trace(stack: Sequence[tuple[str, Settings]], shape: shapes.Shape) -> list[shapes.Traced]:

@@ -3,14 +3,15 @@
     python -m cnnlib.train --data offline                      # the app's default preset ("fast")
     python -m cnnlib.train --preset tutorial --out models/tutorial.keras
     python -m cnnlib.train --preset fast --epochs 3 --seed 1   # options override the preset's values
+    python -m cnnlib.train --layers conv:16:3,pool:2,dense:64  # a network of one's own design (cnnlib.network.design)
 
 prints one line per epoch and, last, one JSON line (test_accuracy, epochs, seconds, images_per_second,
-data_source, model_path). With ``--events`` it prints one JSON event per line instead and stops when it reads
-``stop`` (or end of file) on stdin. With ``--serve`` it gets ready first (TensorFlow imported, the default data
-loaded, the default network's steps traced: ``cnnlib.training.trainer.prepare``), then reads its arguments as one
-JSON list on stdin and trains in events mode: that is how the Train page runs it (see ``cnnlib.training.runs``). A
-trainer actor on a Ray cluster calls ``main`` with the same arguments, its own stdout and Stop
-(``cnnlib.training.worker``).
+data_source, model_path, the network's ``parameters`` and its ``layers``, each with its name and output shape). With
+``--events`` it prints one JSON event per line instead and stops when it reads ``stop`` (or end of file) on stdin.
+With ``--serve`` it gets ready first (TensorFlow imported, the default data loaded, the default network's steps
+traced: ``cnnlib.training.trainer.prepare``), then reads its arguments as one JSON list on stdin and trains in events
+mode: that is how the Train page runs it (see ``cnnlib.training.runs``). A trainer actor on a Ray cluster calls
+``main`` with the same arguments, its own stdout and Stop (``cnnlib.training.worker``).
 Every hyperparameter option comes from a field of ``Hyperparameters``; a bad argument exits with code 2 and one
 line. A failure is one line without server folders.
 """
@@ -35,8 +36,8 @@ from cnnlib.store.files import without_folders
 from cnnlib.store.saved import MODEL_SUFFIX, check_name
 from cnnlib.store.workspace import SINGLE, is_workspace_id
 from cnnlib.text import t
-from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, option_name,
-                                    option_type, specs)
+from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, Spec, TrainConfig, Widget,
+                                    design_refusal, option_name, option_type, specs)
 from cnnlib.training.progress import Event
 from cnnlib.training.protocol import JsonLinesEmitter, stop_on_request
 from cnnlib.training.ready import ReadyNetwork, prepare
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=t("train.cli.preset", default=DEFAULT_PRESET))
     for name, spec in specs().items():  # a switch reads on/off: argparse's bool("False") would be True
         parser.add_argument(option_name(name), type=option_type(name), choices=spec.choices or None,
-                            help=option_help(spec))
+                            metavar="SPEC" if spec.widget == Widget.DESIGN else None, help=option_help(spec))
     parser.add_argument("--data", choices=SOURCES, default="auto", help=t("train.cli.data"))
     parser.add_argument("--npz", help=t("train.cli.npz"))
     parser.add_argument("--train-limit", type=int, help=t("train.cli.train_limit"))
@@ -91,11 +92,12 @@ def range_refusal(name: str, spec: Spec) -> Refusal:
 
 
 def hyperparameters_from_args(args: argparse.Namespace) -> Hyperparameters:
-    """The preset's recipe with every option given on the command line put in; Refusal when one is out of range."""
+    """The preset's recipe with every option given on the command line put in; Refusal when one is out of range or
+    the design is impossible."""
     given = {name: getattr(args, name) for name in specs() if getattr(args, name) is not None}
     for name, value in given.items():
         if not specs()[name].allows(value):
-            raise range_refusal(name, specs()[name])
+            raise design_refusal(value) if specs()[name].widget == Widget.DESIGN else range_refusal(name, specs()[name])
     return replace(PRESETS[args.preset], **given)
 
 
@@ -120,6 +122,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         out = Path(args.out)
         config = replace(config, model_name=check_name(out.stem), models_directory=str(out.parent))
     return config
+
+
+def network_summary(model) -> dict:
+    """What the last JSON line says of the trained network: Keras's parameter count and each layer's output shape."""
+    return {"parameters": model.count_params(),
+            "layers": [{"name": layer.name, "shape": list(layer.output.shape[1:])} for layer in model.layers]}
 
 
 def print_for_a_person(event: dict) -> None:
@@ -208,7 +216,7 @@ def main(argv: list[str] | None = None, ready: ReadyNetwork | None = None, stdou
         emit, stop_requested = print_for_a_person, threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop_requested.set())  # Ctrl-C: finish the batch, save, report
     try:
-        _, summary = train(config, emit, stop_requested, ready)
+        model, summary = train(config, emit, stop_requested, ready)
     except Exception as error:  # noqa: BLE001 - whatever broke, the page and the shell get one line
         event = failure_event(error)
         if args.events:
@@ -216,5 +224,5 @@ def main(argv: list[str] | None = None, ready: ReadyNetwork | None = None, stdou
         print(t("train.cli.failed", message=event["message"]), file=sys.stderr, flush=True)
         return 1
     if not args.events:
-        print(json.dumps(summary), flush=True)
+        print(json.dumps({**summary, **network_summary(model)}), flush=True)
     return 0

@@ -11,6 +11,10 @@ the JSON card beside a saved model and the page's widgets are all read from thes
     PRESETS[Preset.BEST]         the most accurate recipe: 15 epochs of batches of 128 on shifted, turned and zoomed
                                  digits, Adam's usual betas (with fast's 0.7 / 0.9 it fell to 0.956 on full MNIST)
     TrainConfig(hp, data_source="offline").to_args()   the CLI arguments that reproduce a run
+
+``layers`` is the network's design as text (``cnnlib.network.design``, e.g. ``conv:16:3,pool:2,dense:64``); empty, the
+network is the tutorial's with the size fields (conv1_filters, conv2_filters, dense_units, kernel_size, keep_prob),
+which a design leaves aside. Every preset keeps the tutorial's network.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from cnnlib.errors import Refusal
+from cnnlib.network.design import checked_design
 from cnnlib.network.snapshots import MAX_SNAPSHOTS
 from cnnlib.store.saved import MODEL_SUFFIX, models_dir
 
 SPEC = "spec"  # the metadata entry of a Hyperparameters field that holds its Spec
 TEXT_PREFIX = "train.hyperparameter"  # catalogue table of the hyperparameters' labels, help and options
 RECIPE_TEXT_PREFIX = "recipes.hyperparameter"  # the same for the recipe fields added by issue 11
+DESIGN_TEXT_PREFIX = "design.hyperparameter"  # the same for the network's design (issue 23)
 
 
 class Widget(StrEnum):
@@ -37,6 +44,7 @@ class Widget(StrEnum):
     OPTIONS = "select_slider"  # over Spec.offered
     RADIO = "radio"  # one button per choice
     SWITCH = "toggle"  # on or off: a bool field
+    DESIGN = "text_input"  # a network's design as text; the Train page offers its own editor, not a generic widget
 
 
 @dataclass(frozen=True)
@@ -71,10 +79,22 @@ class Spec:
         """Whether ``value`` is valid: one of the choices, or inside the bounds."""
         if self.widget == Widget.SWITCH:
             return isinstance(value, bool)
+        if self.widget == Widget.DESIGN:
+            return isinstance(value, str) and design_refusal(value) is None
         if self.choices:
             return value in self.choices
         above = self.low is None or (value > self.low if self.low_open else value >= self.low)
         return above and (self.high is None or value <= self.high)
+
+
+def design_refusal(text: str) -> Refusal | None:
+    """Why the design ``text`` cannot be trained (its sentence); None when it can, or when it is empty (the tutorial's
+    network)."""
+    try:
+        checked_design(text)
+    except Refusal as refusal:
+        return refusal
+    return None
 
 
 def hyperparameter(default, name: str, widget: Widget, prefix: str = TEXT_PREFIX, **rules) -> dataclasses.Field:
@@ -119,6 +139,7 @@ class Hyperparameters:
                                                page_range=(0.0, 1.0, 0.1))  # digits shown redrawn (cnnlib.mnist.strokes)
     label_smoothing: float = recipe_hyperparameter(0.1, "label_smoothing", Widget.OPTIONS, tutorial=0.0, low=0,
                                                    high=0.5, offered=(0.0, 0.05, 0.1, 0.2))
+    layers: str = hyperparameter("", "layers", Widget.DESIGN, DESIGN_TEXT_PREFIX)  # "": the tutorial's network
 
     def to_dict(self) -> dict:
         """Plain dict, for the JSON card beside a saved model."""

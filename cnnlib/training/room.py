@@ -1,6 +1,7 @@
 """The disk a run will take, planned before it starts and checked again before it saves.
 
     parameter_count(Hyperparameters())       923,530: the app's default network (5x5 filters, 32 and 64, 256 units)
+    parameter_count(replace(hp, layers="conv:8:3,pool:2,dense:64"))   101,146: a learner's design
     run_bytes(923_530, 50)                   about 99 MB: its model file (11 MB) and 50 epoch snapshots (1.8 MB each)
     planned_snapshots(workspace, config)     how many weight states the run may keep so that it fits
 
@@ -13,6 +14,7 @@ workspace may have filled meanwhile.
 
 from __future__ import annotations
 
+from cnnlib.network.design import recipe_design, traced_design
 from cnnlib.network.snapshots import kept_epochs
 from cnnlib.store.workspace import MB, QuotaFull, Workspace
 from cnnlib.training.config import Hyperparameters, TrainConfig
@@ -26,14 +28,9 @@ FEWEST_STATES = 2  # the untrained weights and the last epoch
 
 
 def parameter_count(hp: Hyperparameters) -> int:
-    """The weights of the tutorial's network with ``hp``'s sizes (``cnnlib.network.architecture.build_model``),
-    counted without building it: 923,530 for the default 5x5 filters, 32 and 64 of them, 256 units."""
-    area = hp.kernel_size ** 2
-    conv1 = area * hp.conv1_filters + hp.conv1_filters
-    conv2 = area * hp.conv1_filters * hp.conv2_filters + hp.conv2_filters
-    flat = 7 * 7 * hp.conv2_filters  # after two 2x2 poolings of 28x28, SAME padding
-    dense = flat * hp.dense_units + hp.dense_units + hp.dense_units * hp.dense_units + hp.dense_units
-    return conv1 + conv2 + dense + hp.dense_units * 10 + 10
+    """The weights of ``hp``'s network (its design, else the tutorial's with its sizes), counted without building it:
+    923,530 for the default 5x5 filters, 32 and 64 of them, 256 units (``cnnlib.network.design.traced_design``)."""
+    return traced_design(recipe_design(hp)).parameters
 
 
 def model_bytes(weights: int) -> int:

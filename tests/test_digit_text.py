@@ -75,3 +75,11 @@ def test_each_layer_line_says_what_its_kind_does():
     assert digit_text.layer_text(reading, "out").startswith("**out** `(1, 10)`: one score per digit")
     assert digit_text.prediction_title(reading) == "Prediction: 0"
     assert digit_text.probability_text(reading) == "with probability **10.0%** (softmax of the logits)."
+
+
+def test_the_replay_caption_says_when_each_epoch_was_tested_on_a_sample_of_the_test_digits():
+    whole = digit_text.replay_caption(2, 8, 0.9712, 0)
+    assert whole.startswith("Epoch 2 of 8: ") and whole.endswith("with test accuracy 97.1%.")
+    assert digit_text.replay_caption(2, 8, 0.9712, 2000) == whole + (
+        " Replay measures each epoch on the first 2,000 test digits, so that testing every epoch takes little time; "
+        "the model's own test accuracy is measured on all of them.")

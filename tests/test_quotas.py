@@ -74,7 +74,7 @@ def test_500_epochs_leave_at_most_50_snapshots_on_disk_spread_over_the_run(tiny_
     stored = load_snapshots(tmp_path / "long.keras")
     assert stored.kept == kept_epochs(500) and len(stored.test_accuracies) == 50
     with np.load(path) as archive:
-        assert len(archive.files) == 50 * len(tiny_model.weights) + 1  # 50 states and the accuracies
+        assert len(archive.files) == 50 * len(tiny_model.weights) + 2  # 50 states, their accuracies, digits tested
     for epoch in (0, 10, 490, 500):
         assert np.all(stored.weights_after(epoch)[-1] == epoch)  # the logits' biases: each state is its epoch
     assert path.stat().st_size < 50 * state_bytes(tiny_model.count_params())
@@ -178,7 +178,7 @@ def test_replay_reads_only_the_epoch_shown_and_offers_only_the_kept_epochs(tiny_
     original = NpzFile.__getitem__
     monkeypatch.setattr(NpzFile, "__getitem__", lambda archive, key: read.append(key) or original(archive, key))
     stored = load_snapshots(path)
-    assert read == ["test_accuracy"]  # the index: no weights
+    assert read == ["test_accuracy", "tested"]  # the index: no weights
     replay = Replay.of(reader.ModelProbe(tiny_model), stored)
     assert replay.kept == (0, 5, 10, 20) and replay.epochs == 20 and replay.accuracy(10) == 0.1
     assert replay.filter_history().shape[:2] == (4, 4)

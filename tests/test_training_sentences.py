@@ -6,7 +6,7 @@ from dataclasses import replace
 from cnnlib import text
 from cnnlib.store.saved import SavedModel, models_table
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset
-from cnnlib.training.progress import Ending, Phase, Progress, RunState
+from cnnlib.training.progress import Ending, Phase, Progress, RunState, apply_event
 from cnnlib.training.runs import QueuePlace
 from cnnlib.training.sentences import (device_text, ending_text, preset_caption, preset_label, result_metrics,
                                        run_caption, run_label, status_line)
@@ -23,13 +23,34 @@ def training(**changes) -> Progress:
     return progress
 
 
+def test_what_a_run_does_after_a_batch_is_named_with_how_many_digits_it_tests(monkeypatch):
+    head = "Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s elapsed · "
+    validating, untrained, evaluating = Progress(), Progress(), Progress()
+    apply_event(validating, {"event": "validating", "epoch": 3, "count": 5000})
+    apply_event(untrained, {"event": "replay_testing", "epoch": 0, "count": 2000})
+    apply_event(evaluating, {"event": "evaluating", "done": 4000, "count": 300000})
+    assert status_line(training(phase=validating.phase, phase_digits=5000)) == (
+        head + "testing on the 5,000 validation digits…")
+    assert status_line(training(phase=Phase.REPLAY_TESTING, phase_epoch=3, phase_digits=2000)) == (
+        head + "testing epoch 3's weights on 2,000 test digits for the replay…")
+    assert status_line(training(phase=untrained.phase, phase_epoch=0, phase_digits=2000)) == (
+        head + "testing the untrained weights on 2,000 test digits for the replay…")
+    assert status_line(training(phase=evaluating.phase, phase_done=4000, phase_digits=300000)) == (
+        head + "measuring test accuracy: 4,000 of 300,000 test digits done…")
+    apply_event(evaluating, {"event": "batch", "epoch": 4, "batch": 1, "cost": 0.3, "t": 30.0})
+    assert evaluating.phase == Phase.TRAINING  # the next epoch's first batch
+    monkeypatch.setattr(text, "_language_resolver", lambda: text.KOREAN)
+    assert status_line(training(phase=Phase.REPLAY_TESTING, phase_epoch=3, phase_digits=2000)).endswith(
+        "다시 보기용으로 에폭 3의 가중치를 테스트 숫자 2,000개로 재는 중…")
+
+
 def test_status_line_says_where_the_run_is_how_fast_and_how_long_to_go():
     progress = training(batch_costs=[1.0] * 160)
     left = (740 - 160) * 50 / 1520
     assert status_line(progress) == ("Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s elapsed · "
                                      f"about {left:,.0f} s left")
     assert status_line(training(phase=Phase.SAVING)) == ("Epoch 3/10 · batch 12/74 of 50 · 1,520 images/s · 21 s "
-                                                         "elapsed · saving the model…")
+                                                         "elapsed · saving the model and its epochs for the replay…")
     assert status_line(training(phase=Phase.STARTING)) == ("Starting TensorFlow and loading the digits in the "
                                                            "trainer process…")
     assert status_line(training(phase=Phase.REDRAWING, redrawing_count=55000)) == (

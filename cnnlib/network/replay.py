@@ -75,6 +75,11 @@ class Replay:
         """A reader per kept state, in the order of ``kept``, each made when indexed."""
         return OnDemand(len(self.kept), lambda state: self.probe_at(self.kept[state]))
 
+    @property
+    def tested(self) -> int:
+        """Test digits each state's accuracy was measured on (0: all of them, a file from before the sample)."""
+        return self.snapshots.tested
+
     def accuracy(self, epoch: int) -> float:
         """The test accuracy after ``epoch`` (one of ``kept``)."""
         return self.test_accuracies[self.kept.index(epoch)]

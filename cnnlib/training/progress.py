@@ -6,8 +6,10 @@
 
 Events (``Event``), in order: maybe ``redrawing`` (training digits being redrawn as pen strokes, how many),
 ``started`` (device, data sizes, steps per epoch), ``batch`` (each batch's own cost),
-``epoch`` (mean cost, validation accuracy, images/s), maybe ``stopped`` (the answer to Stop), ``evaluating``,
-``evaluated`` (test accuracy with dropout off, confusion matrix, misclassified test digits), ``saving``, ``saved``,
+``epoch`` (mean cost, validation accuracy, images/s), with between an epoch's last batch and its ``epoch``
+``validating`` (Keras tests the validation digits) and ``replay_testing`` (a kept state tested for replay, also after
+the last epoch for the untrained weights), maybe ``stopped`` (the answer to Stop), ``evaluating`` (again after each
+thousand test digits, with how many are done), ``evaluated`` (test accuracy with dropout off, confusion matrix, misclassified test digits), ``saving``, ``saved``,
 ``finished``; or, at any point, ``failed``. Events and Progress hold numbers and names, never sentences:
 ``cnnlib.training.sentences`` words them in the learner's language when the page shows them. The series that grow
 with every batch are ``History`` objects (append-only), so a snapshot shares them instead of copying them; the
@@ -56,6 +58,8 @@ class Phase(StrEnum):
     STARTING = "starting"  # importing TensorFlow, loading the digits
     REDRAWING = "redrawing"  # redrawing training digits as pen strokes (cnnlib.mnist.strokes)
     TRAINING = "training"
+    VALIDATING = "validating"  # Keras tests the validation digits after an epoch's last batch
+    REPLAY_TESTING = "replay_testing"  # a kept state tested on the replay's sample of test digits
     EVALUATING = "evaluating"
     SAVING = "saving"
     FINISHED = "finished"
@@ -69,6 +73,8 @@ class Event(StrEnum):
     BATCH = "batch"
     EPOCH = "epoch"
     STOPPED = "stopped"
+    VALIDATING = "validating"
+    REPLAY_TESTING = "replay_testing"
     EVALUATING = "evaluating"
     EVALUATED = "evaluated"
     SAVING = "saving"
@@ -113,6 +119,9 @@ class Progress:
     steps_per_epoch: int = 0
     epoch: int = 0  # 1-based epoch in progress
     batch: int = 0  # batches done in that epoch
+    phase_epoch: int = 0  # the epoch whose weights a replay test measures (0: the untrained ones)
+    phase_digits: int = 0  # digits the phase after a batch tests: validation, replay's sample, the test set
+    phase_done: int = 0  # of which tested so far (the test set's, counted as it goes)
     batch_costs: History = field(default_factory=History)  # each batch's own cost
     batch_times: History = field(default_factory=History)  # seconds since training began, per batch
     epoch_costs: History = field(default_factory=History)  # mean cost of each finished epoch
@@ -212,7 +221,7 @@ def _redrawing(progress: Progress, event: dict) -> None:
 
 def _batch(progress: Progress, event: dict) -> None:
     """One more batch: its own cost and time; the speed over the last few seconds."""
-    progress.epoch, progress.batch = event["epoch"], event["batch"]
+    progress.phase, progress.epoch, progress.batch = Phase.TRAINING, event["epoch"], event["batch"]
     progress.batch_costs.append(event["cost"])
     progress.batch_times.append(event["t"])
     progress.images_per_second = _recent_rate(progress) or progress.images_per_second
@@ -224,6 +233,16 @@ def _epoch(progress: Progress, event: dict) -> None:
     progress.epoch_costs.append(event["cost"])
     progress.val_accuracies.append(event["val_accuracy"])
     progress.epoch_times.append(event["t"])
+
+
+def _testing(phase: Phase) -> Callable[[Progress, dict], None]:
+    """A phase that tests digits after a batch: how many, of which done so far, for which epoch's weights."""
+
+    def tested(progress: Progress, event: dict) -> None:
+        progress.phase, progress.phase_digits = phase, event.get("count", 0)
+        progress.phase_done, progress.phase_epoch = event.get("done", 0), event.get("epoch", progress.epoch)
+
+    return tested
 
 
 def _stopped(progress: Progress, event: dict) -> None:
@@ -257,7 +276,9 @@ EVENT_HANDLERS: dict[str, Callable[[Progress, dict], None]] = {
     Event.BATCH: _batch,
     Event.EPOCH: _epoch,
     Event.STOPPED: _stopped,
-    Event.EVALUATING: lambda progress, _: setattr(progress, "phase", Phase.EVALUATING),
+    Event.VALIDATING: _testing(Phase.VALIDATING),
+    Event.REPLAY_TESTING: _testing(Phase.REPLAY_TESTING),
+    Event.EVALUATING: _testing(Phase.EVALUATING),
     Event.EVALUATED: _evaluated,
     Event.SAVING: lambda progress, _: setattr(progress, "phase", Phase.SAVING),
     Event.SAVED: _saved,

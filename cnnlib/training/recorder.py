@@ -22,9 +22,10 @@ def own_batch_cost(mean: float, seen: int, previous_mean: float, previous_seen: 
 class BatchRecorder:
     """Turns Keras's running means into each batch's own cost, emits batch and epoch events, and relays Stop."""
 
-    def __init__(self, emit: Emit, stop_requested: threading.Event, train_count: int, batch_size: int) -> None:
+    def __init__(self, emit: Emit, stop_requested: threading.Event, train_count: int, batch_size: int,
+                 validation_count: int = 0) -> None:
         self.emit, self.stop_requested = emit, stop_requested
-        self.train_count, self.batch_size = train_count, batch_size
+        self.train_count, self.batch_size, self.validation_count = train_count, batch_size, validation_count
         self.training_started = self.epoch_started = self.last_batch_end = time.perf_counter()
         self.epoch_number, self.previous_mean, self.seen = 0, 0.0, 0
         self.stopped, self.epochs_done, self.images_total, self.train_seconds = False, 0, 0, 0.0
@@ -51,6 +52,10 @@ class BatchRecorder:
             self.emit({"event": Event.STOPPED, "epoch": self.epoch_number, "batch": batch + 1})
             return True
         return False
+
+    def validation_begin(self) -> None:
+        """Keras tests the validation digits after this epoch's last batch: say so, with how many."""
+        self.emit({"event": Event.VALIDATING, "epoch": self.epoch_number, "count": self.validation_count})
 
     def epoch_end(self, epoch: int, logs: dict) -> None:
         """Emit the epoch's mean cost, validation accuracy and speed (training batches only, no validation)."""
@@ -86,6 +91,9 @@ def keras_callback(recorder: BatchRecorder):
         def on_train_batch_end(self, batch: int, logs=None) -> None:
             if recorder.batch_end(batch, float(logs["loss"])):
                 self.model.stop_training = True
+
+        def on_test_begin(self, logs=None) -> None:  # within fit: the validation after each epoch
+            recorder.validation_begin()
 
         def on_epoch_end(self, epoch: int, logs=None) -> None:
             recorder.epoch_end(epoch, logs or {})

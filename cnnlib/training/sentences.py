@@ -20,6 +20,7 @@ from cnnlib.training.runs import QueuePlace
 from cnnlib.training.digits import validation_count
 
 STATUS_SEPARATOR = " · "
+AFTER_A_BATCH = (Phase.VALIDATING, Phase.REPLAY_TESTING, Phase.EVALUATING, Phase.SAVING)  # named on the status line
 
 
 def preset_label(preset: Preset) -> str:
@@ -63,9 +64,17 @@ def status_line(progress: Progress, place: QueuePlace | WorkerPlace = QueuePlace
     parts.append(t("train.status.elapsed", seconds=progress.elapsed_s))
     if progress.eta_s is not None and progress.phase == Phase.TRAINING:
         parts.append(t("train.status.left", seconds=progress.eta_s))
-    if progress.phase in (Phase.EVALUATING, Phase.SAVING):
-        parts.append(t(f"train.status.{progress.phase}"))
+    if progress.phase in AFTER_A_BATCH:
+        parts.append(after_a_batch(progress))
     return STATUS_SEPARATOR.join(parts)
+
+
+def after_a_batch(progress: Progress) -> str:
+    """What a run does between batches or after the last: validating, testing a state for the replay (epoch 0: the
+    untrained weights), testing (how far), saving."""
+    key = "replay_testing_untrained" if progress.phase == Phase.REPLAY_TESTING and not progress.phase_epoch else \
+        progress.phase
+    return t(f"train.status.{key}", epoch=progress.phase_epoch, count=progress.phase_digits, done=progress.phase_done)
 
 
 def ending_text(progress: Progress) -> str:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from cnnlib.training.ready import ReadyNetwork
 
 MAX_MISCLASSIFIED_SENT = 500
+EVALUATED_AT_ONCE = 2000  # test digits between two progress events of the final test (a large test set takes long)
 INTRA_OP_THREADS_ENV = "TF_NUM_INTRAOP_THREADS"  # TensorFlow reads it when it starts (a Ray trainer actor sets it)
 
 
@@ -62,10 +63,15 @@ def training_strategy():
     return tf.distribute.MirroredStrategy(), {"kind": "gpus", "name": name, "count": len(gpus)}
 
 
-def evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
-    """Test accuracy with dropout off, the 10x10 confusion matrix (rows true, columns predicted), the mistakes."""
-    logits = model.predict(x_test, batch_size=TEST_BATCH, verbose=0)  # (N, 10); predict runs with training=False
-    predicted = np.argmax(logits, axis=1)
+def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, emit: Emit = lambda event: None) -> dict:
+    """Test accuracy with dropout off, the 10x10 confusion matrix (rows true, columns predicted), the mistakes;
+    ``emit`` hears how many digits are done before each ``EVALUATED_AT_ONCE`` of them."""
+    predicted = []
+    for start in range(0, max(len(x_test), 1), EVALUATED_AT_ONCE):
+        emit({"event": Event.EVALUATING, "done": start, "count": len(x_test)})
+        logits = model.predict(x_test[start:start + EVALUATED_AT_ONCE], batch_size=TEST_BATCH, verbose=0)  # (n, 10)
+        predicted.append(np.argmax(logits, axis=1))  # predict runs with training=False: dropout off
+    predicted = np.concatenate(predicted)
     confusion = np.bincount(y_test * 10 + predicted, minlength=100).reshape(10, 10)
     wrong = np.flatnonzero(predicted != y_test)
     return {"event": Event.EVALUATED, "test_accuracy": float(np.mean(predicted == y_test)),
@@ -110,8 +116,8 @@ def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: t
     emit({"event": Event.STARTED, "device": device, "data_source": source, "train_count": len(arrays.x_train),
           "validation_count": len(arrays.x_val), "test_count": len(arrays.x_test), "epochs": hp.epochs,
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})
-    recorder = BatchRecorder(emit, stop_requested, len(arrays.x_train), hp.batch_size)
-    recorded = snapshot_callback(arrays.x_test, arrays.y_test, hp.epochs, snapshots)
+    recorder = BatchRecorder(emit, stop_requested, len(arrays.x_train), hp.batch_size, len(arrays.x_val))
+    recorded = snapshot_callback(arrays.x_test, arrays.y_test, hp.epochs, snapshots, emit)
     trainee.fit(training_batches(arrays.x_train, arrays.y_train, drawn, hp), epochs=hp.epochs,
                 validation_data=(arrays.x_val, one_hot(arrays.y_val)), shuffle=False, verbose=0,  # shuffled above
                 callbacks=[keras_callback(recorder), recorded])
@@ -130,8 +136,7 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
         redrawn_training_digits(arrays.x_train, config.hp, emit)
     model, recorder, device, snapshots = fit(config.hp, arrays, emit, stop_requested or threading.Event(),
                                              data.source, ready, drawn, config.snapshots)
-    emit({"event": Event.EVALUATING})
-    evaluation = evaluate(model, arrays.x_test, arrays.y_test)
+    evaluation = evaluate(model, arrays.x_test, arrays.y_test, emit)
     emit(evaluation)
     summary = {"test_accuracy": evaluation["test_accuracy"], "epochs": recorder.epochs_done,
                "seconds": round(time.perf_counter() - started, 2), "images_per_second": recorder.images_per_second,

@@ -17,6 +17,7 @@ import streamlit as st
 
 from cnnlib.errors import Refusal
 from cnnlib.lessons.draw import figures
+from cnnlib.lessons.draw.words import replay_caption
 from cnnlib.network import reader, replay
 from cnnlib.network.snapshots import load_snapshots
 from cnnlib.server.cache import ByteCache, cached_in
@@ -113,7 +114,7 @@ def epoch_slider(key: str, chosen: SavedModel, where=st) -> tuple[int, replay.Re
         st.session_state[key] = found.epochs
     epoch = where.select_slider(t("draw.replay.slider"), list(found.kept), key=key,
                                 format_func=lambda e: t("draw.replay.option", epoch=e, accuracy=found.accuracy(e)))
-    where.caption(t("draw.replay.caption", epoch=epoch, epochs=found.epochs, accuracy=found.accuracy(epoch)))
+    where.caption(replay_caption(epoch, found.epochs, found.accuracy(epoch), found.tested))
     return epoch, found
 
 

@@ -88,6 +88,13 @@ def model_label(model: SavedModel) -> str:
     return t("draw.model.label", name=model.label, saved=saved)
 
 
+def replay_caption(epoch: int, epochs: int, accuracy: float, tested: int) -> str:
+    """What the replay shows at ``epoch`` of ``epochs``, its test accuracy, and on how many test digits each epoch
+    was tested when on a sample of them (``tested`` 0: all)."""
+    caption = t("draw.replay.caption", epoch=epoch, epochs=epochs, accuracy=accuracy)
+    return f"{caption} {t('draw.replay.tested', count=tested)}" if tested else caption
+
+
 def prediction_title(reading: ModelReading) -> str:
     """``Prediction: 7``."""
     return t("draw.model.prediction", digit=reading.prediction)

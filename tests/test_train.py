@@ -147,10 +147,13 @@ def test_saved_model_reloads_and_predicts_the_same(trained):
     assert metadata["hyperparameters"] == TINY.to_dict()
 
 
-@pytest.mark.parametrize("augment, drawn_share", [(False, 0.5), (True, 0.0)])
-def test_a_ready_network_trains_exactly_as_one_built_for_the_run(tmp_path, augment, drawn_share):
+@pytest.mark.parametrize("augment, drawn_share, ready_start", [(False, 0.5, {"seed": 7, "init": "tutorial"}),
+                                                              (True, 0.0, {"seed": 7, "init": "tutorial"}),
+                                                              (False, 0.5, {})])  # its own starting values: restart
+def test_a_ready_network_trains_exactly_as_one_built_for_the_run(tmp_path, augment, drawn_share, ready_start):
     hp = replace(TINY, augment=augment, drawn_share=drawn_share)
-    ready = prepare(tiny_config(tmp_path / "ready", replace(hp, seed=7, init="tutorial")))  # other starting values
+    ready = prepare(tiny_config(tmp_path / "ready", replace(hp, **ready_start)))
+    assert ready.starts_as(hp) == (not ready_start)
     built, built_summary = train(tiny_config(tmp_path / "built", hp), lambda event: None)
     reused, reused_summary = train(tiny_config(tmp_path / "reused", hp), lambda event: None, ready=ready)
     assert reused is ready.model and built is not ready.model

@@ -36,6 +36,7 @@ class ReadyNetwork:
     steps_per_epoch: int
     model: object  # the network (keras.Sequential), as build_model makes it
     trainee: object  # what fit trains: the network, or the network inside the augmentation
+    starting_values: list[np.ndarray]  # the trainee's and its Adam's variables as built, before tracing moved them
 
     def __repr__(self) -> str:
         return f"ReadyNetwork({self.data!r}, {self.steps_per_epoch} steps an epoch)"
@@ -54,6 +55,18 @@ class ReadyNetwork:
         """Whether training ``hp`` for ``steps`` batches an epoch runs the steps traced here (only seeds differ)."""
         neutral = {name: getattr(self.config.hp, name) for name in STARTING_VALUES_ONLY}
         return steps == self.steps_per_epoch and replace(hp, **neutral) == self.config.hp
+
+    def starts_as(self, hp: Hyperparameters) -> bool:
+        """Whether a network built for ``hp`` would start from this one's values (same seed and initialisation)."""
+        return all(getattr(hp, name) == getattr(self.config.hp, name) for name in STARTING_VALUES_ONLY)
+
+    def restart(self) -> tuple:
+        """``(network, trainee)`` from here, set back to the values it was built with: what a network built for a run
+        of this very recipe starts from, without building one (0.2 s here)."""
+        for variable, value in zip(self.trainee.variables + self.trainee.optimizer.variables, self.starting_values,
+                                   strict=True):
+            variable.assign(value)
+        return self.model, self.trainee
 
     def start_from(self, trainee) -> tuple:
         """``(network, trainee)`` from here, set to the starting values of ``trainee``, a network built for the run
@@ -77,10 +90,12 @@ def prepare(config: TrainConfig) -> ReadyNetwork:
     with strategy.scope():
         model = build_model(hp, steps_per_epoch=steps)
         trainee = training_model(model, hp)
+        trainee.optimizer.build(trainee.trainable_variables)
+    starting = [variable.numpy() for variable in trainee.variables + trainee.optimizer.variables]
     blank_x, blank_y = blank_digits(2 * hp.batch_size + len(arrays.x_train) % hp.batch_size)
     blank_x_val, blank_y_val = blank_digits(len(arrays.x_val))
     trainee.fit(training_batches(blank_x, blank_y, None if drawn is None else blank_x, hp), epochs=1,
                 validation_data=(blank_x_val, one_hot(blank_y_val)), shuffle=False, verbose=0)
     for network in {id(model): model, id(trainee): trainee}.values():
         network.predict(blank_digits(len(arrays.x_test))[0], batch_size=TEST_BATCH, verbose=0)
-    return ReadyNetwork(config, data, drawn, steps, model, trainee)
+    return ReadyNetwork(config, data, drawn, steps, model, trainee, starting)

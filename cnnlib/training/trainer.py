@@ -98,6 +98,20 @@ def save(model, config: TrainConfig, summary: dict, data: MnistData, snapshots: 
     return saved
 
 
+def network_for(hp: Hyperparameters, steps: int, strategy, ready: ReadyNetwork | None) -> tuple:
+    """``(network, trainee)`` for a run of ``hp`` with ``steps`` batches an epoch: the ready one set back to its
+    starting values when it was built for this very recipe, the ready one given a new network's values when only
+    the seed or initialisation differ, else a new one."""
+    if ready is not None and ready.serves(hp, steps) and ready.starts_as(hp):
+        return ready.restart()
+    with strategy.scope():
+        model = build_model(hp, steps_per_epoch=steps)
+        trainee = training_model(model, hp)
+    if ready is not None and ready.serves(hp, steps):
+        return ready.start_from(trainee)
+    return model, trainee
+
+
 def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str,
         ready: ReadyNetwork | None = None, drawn: np.ndarray | None = None, snapshots: int = MAX_SNAPSHOTS):
     """Build the model on the best device (or start the ready one from its values), emit ``started``, fit with
@@ -108,11 +122,7 @@ def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: t
     """
     strategy, device = training_strategy()
     steps = steps_per_epoch(len(arrays.x_train), hp.batch_size)
-    with strategy.scope():
-        model = build_model(hp, steps_per_epoch=steps)
-        trainee = training_model(model, hp)
-    if ready is not None and ready.serves(hp, steps):
-        model, trainee = ready.start_from(trainee)
+    model, trainee = network_for(hp, steps, strategy, ready)
     emit({"event": Event.STARTED, "device": device, "data_source": source, "train_count": len(arrays.x_train),
           "validation_count": len(arrays.x_val), "test_count": len(arrays.x_test), "epochs": hp.epochs,
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})

@@ -7,7 +7,8 @@ import pytest
 
 from cnnlib.training.diagnosis import CHANCE_COST, Sign, diagnose, smoothed
 from cnnlib.training.history import History
-from cnnlib.training.progress import Ending, Phase, Progress, RunState, apply_event
+from cnnlib.training.events import apply_event
+from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.sentences import device_text, diagnosis_sentence
 
 STARTED = {"event": "started", "device": {"kind": "cpu", "threads": 2}, "data_source": "offline", "train_count": 200,

@@ -6,7 +6,8 @@ from dataclasses import replace
 from cnnlib import text
 from cnnlib.store.saved import SavedModel, models_table
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset
-from cnnlib.training.progress import Ending, Phase, Progress, RunState, apply_event
+from cnnlib.training.events import apply_event
+from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.runs import QueuePlace
 from cnnlib.training.sentences import (device_text, ending_text, preset_caption, preset_label, result_metrics,
                                        run_caption, run_label, status_line)

@@ -27,7 +27,8 @@ from cnnlib.store.files import without_folders
 from cnnlib.store.saved import models_dir
 from cnnlib.training.config import TrainConfig
 from cnnlib.training.launcher import Launcher, Trainer, WorkerPlace
-from cnnlib.training.progress import Ending, Phase, Progress, RunState, apply_event
+from cnnlib.training.events import apply_event
+from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.protocol import parse_event
 
 STOP_ANSWER_TIMEOUT_S = 10.0  # one batch, or an epoch's validation, ends well within this even on a busy CPU

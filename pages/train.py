@@ -11,6 +11,7 @@ from cnnlib.training.progress import Progress, RunState, diagnose
 from cnnlib.training.runs import TrainingRun, latest_for, server_registry, submit_for
 from cnnlib.store.uploads import keep_npz
 from pages import cached_mnist, current_workspace, ensure_app_navigation
+from pages.parts import designer
 from pages.parts.errors import explained_errors
 from pages.parts.recipe import recipe_panel, use_preset
 from pages.parts.saved_models import act, receive, saved_models_panel, say
@@ -18,13 +19,13 @@ from pages.parts.state import init_page
 
 ensure_app_navigation()
 
-REFRESH_S, QUICK_REFRESH_S = 1.0, 0.25  # quick while a run starts (its first costs show at once), then every second
+REFRESH_S, QUICK_REFRESH_S = 1.0, 0.1  # quick while a run starts (its first costs show at once), then every second
 MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
                    "train_limit": None}
 SESSION_DEFAULTS = {"train_rendered": None, "train_npz_file": None}  # what the live panel drew; the uploaded npz
 CHOICES = "train_choices"  # the widgets' values, kept for the next visit: widgets forget a page the learner left
-init_page({**SESSION_DEFAULTS, **CHOICE_DEFAULTS, **st.session_state.get(CHOICES, {})})
+init_page({**SESSION_DEFAULTS, **designer.DEFAULTS, **CHOICE_DEFAULTS, **st.session_state.get(CHOICES, {})})
 
 
 def npz_panel(column) -> str | None:
@@ -63,15 +64,18 @@ def data_panel() -> TrainConfig | None:
                        train_limit=limit, models_directory=str(current_workspace().models_dir))
 
 
-def controls_panel(config: TrainConfig | None, run: TrainingRun | None) -> None:
-    """Start (once the data can be had) and Stop; why a Start was refused."""
+def controls_panel(config: TrainConfig | None, run: TrainingRun | None, blocked: str | None) -> None:
+    """Start (once the data can be had and the design is possible: ``blocked`` says why not) and Stop; why a Start
+    was refused."""
     active = run is not None and not run.state.finished
-    left, right, _ = st.columns([1, 1, 4])
-    left.button(t("train.controls.start"), key="train_start", type="primary", disabled=active or config is None,
-                icon=":material/play_arrow:", on_click=act,
-                args=("train_start_notice", submit_for, current_workspace(), config))
+    left, right, reason = st.columns([1, 1, 4])
+    left.button(t("train.controls.start"), key="train_start", type="primary",
+                disabled=active or config is None or blocked is not None, icon=":material/play_arrow:",
+                help=blocked, on_click=act, args=("train_start_notice", submit_for, current_workspace(), config))
     right.button(t("train.controls.stop"), key="train_stop", disabled=not active, icon=":material/stop:",
                  on_click=run.stop if active else None, help=t("train.controls.stop_help"))
+    if blocked and not active:
+        reason.caption(t("design.editor.start_blocked", reason=blocked))
     say("train_start_notice")
 
 
@@ -153,8 +157,9 @@ st.markdown(t("train.intro"))
 with explained_errors():
     recipe_panel()
     config = data_panel()
+    blocked = designer.designer_panel(config)
     st.session_state[CHOICES] = {key: st.session_state[key] for key in CHOICE_DEFAULTS}
-    controls_panel(config, latest_for(current_workspace()))
+    controls_panel(config, latest_for(current_workspace()), blocked)
     live_panel()
     overlay_panel()
     saved_models_panel("train")

@@ -259,7 +259,8 @@ def _code_arguments(layer: DesignLayer | Logits) -> list[str]:
         if key in POSITIONAL:
             written.append(number_text(value) if isinstance(value, float) else str(value))
         elif value != defaults.get(key):
-            written.append(f"{key}=({value}, {value})" if key in KERAS_NAMES.values() else f'{key}="{value}"')
+            written.append(f"{key}=({value}, {value})" if key in KERAS_NAMES.values() else f"{key}={value!r}".replace(
+                "'", '"'))
     return written
 
 

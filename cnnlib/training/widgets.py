@@ -20,6 +20,8 @@ LAYOUT = (("epochs", "batch_size", "learning_rate", "keep_prob"), ("init", "lr_d
           ("conv1_filters", "conv2_filters", "dense_units", "seed"))  # the page's two rows, then its expander
 RECIPE_LAYOUT = (("kernel_size", "warmup", "beta_1", "beta_2"),
                  ("augment", "drawn_share", "label_smoothing"))  # the recipe expander's rows (issue 11's fields)
+DESIGNED_SIZES = ("keep_prob", "conv1_filters", "conv2_filters", "dense_units", "kernel_size")  # the tutorial
+# network's sizes: a design of the learner's own (``layers``) sets its layers instead, so these widgets rest
 
 
 def hyperparameter_label(name: str) -> str:
@@ -40,11 +42,14 @@ def option_text(name: str, value) -> str:
     return t("train.tutorial_choice", choice=text) if value == spec.tutorial else text
 
 
-def widget_arguments(name: str) -> dict:
+def widget_arguments(name: str, designed: bool = False) -> dict:
     """Keyword arguments of a hyperparameter's widget: label and help, then its range or its options (a switch has
-    neither)."""
+    neither). With ``designed`` (the recipe has a design of its own), a size the design sets is disabled and its
+    help says so."""
     spec = specs()[name]
     arguments = {"label": hyperparameter_label(name), "help": hyperparameter_help(name)}
+    if designed and name in DESIGNED_SIZES:
+        arguments.update(help=t("design.editor.size_unused"), disabled=True)
     if spec.widget == Widget.SWITCH:
         return arguments
     if spec.page_range:
@@ -67,6 +72,11 @@ def widget_values(hp: Hyperparameters) -> dict:
 def chosen_hyperparameters(values: Mapping) -> Hyperparameters:
     """The recipe the widgets hold, read from their values by widget key (the page's session state)."""
     return Hyperparameters(**{name: values[widget_key(name)] for name in specs()})
+
+
+def has_design(values: Mapping) -> bool:
+    """Whether the recipe the widgets hold has a design of its own (not the tutorial's network of its sizes)."""
+    return bool(values[widget_key("layers")].strip())
 
 
 def preset_in_use(values: Mapping) -> Preset | None:

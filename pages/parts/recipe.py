@@ -17,15 +17,20 @@ PREVIEWS = {"drawn_share": "recipes.redrawn_preview", "augment": "recipes.previe
 
 
 def use_preset(preset: Preset, stop_run: bool = False) -> None:
-    """Set every hyperparameter widget to the preset (a button callback: it runs before the widgets are drawn)."""
-    if stop_run and (run := latest_for(current_workspace())) is not None:
-        run.stop()
-    st.session_state.update(widgets.widget_values(PRESETS[preset]))
+    """Set every hyperparameter widget to the preset (a button callback: it runs before the widgets are drawn). A
+    preset's button brings its network, the tutorial's; the switch after a failed run (``stop_run``) changes the
+    recipe and keeps the learner's own design, if any."""
+    values = widgets.widget_values(PRESETS[preset])
+    if stop_run:
+        values.pop(widgets.widget_key("layers"))
+        if (run := latest_for(current_workspace())) is not None:
+            run.stop()
+    st.session_state.update(values)
 
 
 def recipe_panel() -> None:
     """The one-click presets, then every hyperparameter's widget (the Streamlit widget its field names)."""
-    in_use = widgets.preset_in_use(st.session_state)
+    in_use, designed = widgets.preset_in_use(st.session_state), widgets.has_design(st.session_state)
     for column, preset in zip(st.columns(len(Preset)), Preset):
         column.button(sentences.preset_label(preset), key=f"train_preset_{preset}", on_click=use_preset,
                       args=(preset,), icon=PRESET_ICONS[preset], width="stretch",
@@ -40,7 +45,7 @@ def recipe_panel() -> None:
             slots += zip(st.columns(len(row)), row)
         previews = st.container()
     for column, name in slots:
-        getattr(column, specs()[name].widget)(key=widgets.widget_key(name), **widgets.widget_arguments(name))
+        getattr(column, specs()[name].widget)(key=widgets.widget_key(name), **widgets.widget_arguments(name, designed))
     training_digits_previews(previews)
 
 

@@ -11,6 +11,7 @@ from cnnlib.store.saved import (SavedModel, delete_model, list_models, models_ta
                                  selected_model)
 from cnnlib.store.workspace import QuotaFull, Workspace
 from cnnlib.text import t
+from cnnlib.training.designer import network_caption
 from pages import current_workspace, workspace_folders
 from pages.parts.errors import explanation
 from pages.parts.state import CHOSEN_MODEL
@@ -67,8 +68,8 @@ def room_offer(key: str, notice: str) -> None:
 
 def model_actions(prefix: str, notice: str, models: list[SavedModel]) -> None:
     """Choose one of ``models`` (the learner's and the teacher's shared ones); use it on the Draw page, take it home,
-    or delete it (the learner's own only). Widget keys ``<prefix>_model_choice``, ``_select``, ``_download``,
-    ``_delete``; a refusal goes under ``notice``."""
+    or delete it (the learner's own only); what its card says of its network. Widget keys ``<prefix>_model_choice``,
+    ``_select``, ``_download``, ``_delete``; a refusal goes under ``notice``."""
     learner, by_key, choice_key = current_workspace(), {model.key: model for model in models}, f"{prefix}_model_choice"
     if st.session_state.get(choice_key) not in by_key:  # deleted meanwhile, here or in another tab
         st.session_state.pop(choice_key, None)
@@ -84,6 +85,8 @@ def model_actions(prefix: str, notice: str, models: list[SavedModel]) -> None:
     delete.button(t("train.models.delete"), key=f"{prefix}_model_delete", icon=":material/delete:",
                   disabled=chosen.shared, help=t("train.models.delete_help"), on_click=act,
                   args=(notice, delete_model, chosen.name, learner.models_dir))
+    if caption := network_caption(chosen.metadata):
+        st.caption(caption)
 
 
 def saved_models_panel(prefix: str) -> None:

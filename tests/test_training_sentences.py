@@ -79,6 +79,7 @@ def test_presets_runs_and_devices_read_as_before():
     recipe = Hyperparameters(init="he", learning_rate=0.001, lr_decay="cosine", batch_size=50, keep_prob=0.75)
     assert run_label(1, recipe) == "#1: He-normal, lr 0.001 cosine, batch 50, keep 0.75"
     assert run_label(2, PRESETS[Preset.TUTORIAL]) == "#2: N(0, 1) filters, lr 0.01, batch 100, keep 0.75"
+    assert run_label(3, replace(recipe, layers="conv:8:3,gap")) == "#3: network conv:8:3,gap, He-normal, lr 0.001, batch 50"
     assert device_text({"kind": "gpus", "name": "H200", "count": 2}) == "2 GPUs (H200), MirroredStrategy"
 
 

@@ -34,8 +34,9 @@ def preset_caption(preset: Preset) -> str:
 
 
 def run_label(number: int, hp: Hyperparameters) -> str:
-    """A run's name in this session: its number and recipe, "#1: He-normal, lr 0.001 cosine, batch 50, keep 0.75"."""
-    return t(f"train.run.label.{hp.lr_decay}", number=number,
+    """A run's name in this session: its number and recipe, "#1: He-normal, lr 0.001 cosine, batch 50, keep 0.75";
+    a network of one's own design by its text instead of the keep probability it does not use."""
+    return t(f"train.run.label.{'designed' if hp.layers else hp.lr_decay}", number=number,
              **{**hp.to_dict(), "init": t(f"train.run.init.{hp.init}")})
 
 

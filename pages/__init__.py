@@ -19,6 +19,7 @@ from cnnlib.store.saved import models_dir
 from cnnlib.text import t
 from cnnlib.store.workspace import SINGLE, Workspace, classroom_mode, is_workspace_id, new_workspace_id, workspace
 from pages.parts.state import LANGUAGE, LANGUAGE_SWITCH, NAVIGATION_RAN, WORKSPACE
+from pages.parts.teacher_access import settle_teacher, teacher_pages
 
 LANGUAGE_PARAM, LANGUAGE_ENV, WORKSPACE_PARAM = "lang", "CNN_EXPLORER_LANG", "learner"  # ?lang=ko&learner=…
 SECRETS_SECTION = "cnn_explorer"  # the app's own part of .streamlit/secrets.toml (beside Streamlit's [auth])
@@ -146,8 +147,9 @@ def app_pages() -> list[StreamlitPage]:
         st.Page("pages/toy_convolution.py", title=t("common.nav.toy"), icon=":material/grid_on:"),
         st.Page("pages/draw_digit.py", title=t("common.nav.draw"), icon=":material/draw:"),
         st.Page("pages/why_answer.py", title=t("common.nav.why"), icon=":material/psychology_alt:"),
+        st.Page("pages/learned.py", title=t("common.nav.learned"), icon=":material/insights:"),
         st.Page("pages/train.py", title=t("common.nav.train"), icon=":material/model_training:"),
-    ]
+    ] + teacher_pages()  # the teacher's board, for a session that opened it with the key only
 
 
 def ensure_app_navigation() -> None:
@@ -159,6 +161,7 @@ def ensure_app_navigation() -> None:
     Calling ``st.navigation`` switches the whole server to the app's pages; the rerun opens this page through app.py.
     """
     if NAVIGATION_RAN not in st.session_state:
+        settle_teacher()  # a teacher's first visit after a server start: the board must be among the pages
         st.navigation(app_pages(), position="hidden")
         st.rerun()
 

@@ -19,6 +19,8 @@ from cnnlib.network import reader
 from cnnlib.store.saved import SavedModel, list_models
 from cnnlib.text import t
 from pages import ensure_app_navigation, workspace_folders
+from pages.parts.class_digits import add_digit_panel
+from pages.parts.class_scores import score_panel
 from pages.parts.errors import explained_errors
 from pages.parts.digit_answers import Answers, Conv, Pool, show_answers
 from pages.parts.digit_inputs import canvas_input, kept_drawing, sample_input, upload_input
@@ -30,7 +32,7 @@ ensure_app_navigation()
 
 PADDINGS, KERNEL_SIZES = ["SAME", "VALID"], [1, 2, 3, 4, 5, 7]
 SOURCES, FILTER_SOURCES = ["draw", "sample", "upload"], ["random", "trained"]
-DEFAULTS = {"draw_source": "draw", "draw_stroke_width": PEN_WIDTH, "draw_sample_index": 0,
+DEFAULTS = {"draw_source": "draw", "draw_stroke_width": PEN_WIDTH, "draw_sample_index": 0, "draw_sample_split": "train",
             "draw_filter_source": "random",
             "draw_filter_count": draw_steps.TUTORIAL_FILTERS, "draw_kernel_size": draw_steps.TUTORIAL_KERNEL,
             "draw_conv_stride": draw_steps.TUTORIAL_CONV_STRIDE, "draw_conv_padding": draw_steps.TUTORIAL_CONV_PADDING,
@@ -107,6 +109,7 @@ def model_panel(models: list[SavedModel], chosen: SavedModel | None, probe: Prob
     if isinstance(probe, Refusal):
         st.error(str(probe))
         return None, None
+    score_panel(chosen, "draw_model")
     return replayed_reader("draw_epoch", chosen, probe), st.container()
 
 
@@ -160,5 +163,6 @@ with explained_errors():
     answers = None if image is None else lesson_panels(image, view_column.container())
     if source == "draw":
         drawn_digit(input_column, answers)
+        add_digit_panel(input_column)
     elif answers is not None:
         show_answers(image, description, prepared, answers)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnlib.mnist.data import SOURCES
-from cnnlib.training.figures import confusion_figure, cost_curve_figure, misclassified_figure, runs_overlay_figure
+from cnnlib.training.figures import cost_curve_figure, misclassified_figure, runs_overlay_figure
 from cnnlib.text import t
 from cnnlib.training import sentences, sources, widgets
 from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Preset, TrainConfig
@@ -12,6 +12,8 @@ from cnnlib.training.runs import TrainingRun, latest_for, server_registry, submi
 from cnnlib.store.uploads import keep_npz
 from pages import cached_mnist, current_workspace, ensure_app_navigation
 from pages.parts import designer
+from pages.parts.class_scores import run_score_panel
+from pages.parts.confusion import cell_panel, chosen_cell
 from pages.parts.errors import explained_errors
 from pages.parts.recipe import recipe_panel, use_preset
 from pages.parts.saved_models import act, receive, saved_models_panel, say
@@ -126,17 +128,20 @@ def results_panel(run: TrainingRun, progress: Progress) -> None:
     """Test accuracy, confusion matrix and misclassified test digits of a finished run."""
     for column, (label, value) in zip(st.columns(4), sentences.result_metrics(progress)):
         column.metric(label, value)
+    run_score_panel(progress.model_name)
     left, right = st.columns([2, 3])
-    left.markdown(t("train.results.confusion"))
-    left.plotly_chart(confusion_figure(progress.confusion), key="train_confusion", width="stretch")
+    clicked = chosen_cell(left, progress)
     right.markdown(t("train.results.mistakes", count=MISCLASSIFIED_SHOWN))
     if not progress.misclassified:
         right.success(t("train.results.none_wrong"))
-        return
     with explained_errors(right, within="train.results.reload_failed"):
-        x_test = cached_mnist(progress.data_source, run.config.npz_path).x_test
-        right.plotly_chart(misclassified_figure(x_test, progress.misclassified[:MISCLASSIFIED_SHOWN]),
-                           key="train_misclassified")
+        data = cached_mnist(progress.data_source, run.config.npz_path)
+        if progress.misclassified:
+            right.plotly_chart(misclassified_figure(data.x_test, progress.misclassified[:MISCLASSIFIED_SHOWN]),
+                               key="train_misclassified")
+    if clicked is not None:
+        with explained_errors():
+            cell_panel(progress, cached_mnist(progress.data_source, run.config.npz_path), clicked)
 
 
 def overlay_panel() -> None:

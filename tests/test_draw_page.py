@@ -8,6 +8,7 @@ from conftest import APP_PATH, open_app_page, wait_until_idle
 from streamlit.testing.v1 import AppTest
 from test_pages import browser_trouble, page_trouble
 
+from cnnlib.mnist.data import load_mnist
 from cnnlib.store import saved as saved_models
 
 TINY_MODEL = "draw_test_tiny"
@@ -448,3 +449,15 @@ def test_the_epoch_slider_moves_the_network_back_in_chromium(page, app_url, mode
     wait_until_idle(page)
     assert page.locator(".st-key-draw_epoch_filters .js-plotly-plot").count() == 1
     assert not browser_trouble(page), browser_trouble(page)
+
+
+def test_a_sample_comes_from_the_training_or_the_test_digits_with_its_index_kept_in_range(tmp_path, monkeypatch):
+    from pages.parts.state import DIGIT
+
+    at = draw_page(tmp_path, monkeypatch)
+    at.number_input(key="draw_sample_index").set_value(3999).run()
+    at.segmented_control(key="draw_sample_split").set_value("test").run()  # the offline subset: 1,000 test digits
+    assert not page_trouble(at) and at.number_input(key="draw_sample_index").value == 999
+    data = load_mnist("offline")
+    assert np.array_equal(at.session_state[DIGIT], data.x_test[999] / np.float32(255))
+    assert at.number_input(key="draw_sample_index").label == "Index into x_test (0 to 999)"

@@ -21,7 +21,8 @@ from cnnlib.store.workspace import QuotaFull, new_workspace_id, workspace
 from cnnlib.training import runs, trainer
 from cnnlib.training.cli import failure_event
 from cnnlib.training.config import TrainConfig
-from cnnlib.training.progress import Ending, Phase, Progress, RunState, apply_event
+from cnnlib.training.events import apply_event
+from cnnlib.training.progress import Ending, Phase, Progress, RunState
 from cnnlib.training.room import model_bytes, parameter_count, planned_snapshots, run_bytes, state_bytes
 from cnnlib.training.runs import Launcher, RunRegistry
 from cnnlib.training.sentences import ending_text

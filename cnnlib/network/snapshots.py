@@ -3,8 +3,8 @@
 ``<name>.epochs.npz`` holds, for each kept epoch e and weight i of the model, ``e{e}_w{i}`` as float16 (half the bytes
 of float32, and a learner cannot see the difference in a map), plus ``test_accuracy`` per kept epoch, measured on the
 first ``REPLAY_DIGITS`` test digits (``replay_sample``): a run's time does not grow with its test set beyond the one
-final evaluation (300,000 test digits tested after every epoch once held a run minutes after its last batch). The tutorial's
-network at its default sizes has 920,000 weights: about 1.8 MB per kept epoch. A run keeps at most
+final evaluation (300,000 test digits tested after every epoch once held a run minutes after its last batch). The
+tutorial's network at its default sizes has 920,000 weights: about 1.8 MB per kept epoch. A run keeps at most
 ``MAX_SNAPSHOTS`` states, chosen before it starts (``kept_epochs``): every epoch of a short run; of a long one the
 untrained weights, the last epoch and evenly spread ones between (500 epochs: 0, 10, 20, …, 490, 500).
 

@@ -3,6 +3,7 @@ recently used go first.
 
     models = ByteCache(512 * 2**20)
     model = models.get(("model", path, modified), lambda: load_model(path), size=weights_bytes)
+    models.peek(key); models.put(key, value, size)   # read without making; replace what a key holds
 
     @cached_in(models, size=weights_bytes)     # the same as a decorator: the function's name and arguments are the key
     def cached_model(path: str, modified: float): ...
@@ -58,6 +59,21 @@ class ByteCache:
             value = make()
             self._keep(key, value, max(0, int(size(value))))
             return value
+
+    def peek(self, key: Hashable) -> object | None:
+        """The value kept under ``key`` (now the most recently used), or None; nothing is made."""
+        with self._lock:
+            if key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key][0]
+
+    def put(self, key: Hashable, value: object, size: int) -> None:
+        """Keep ``value`` under ``key`` with ``size`` bytes, in place of what was kept there."""
+        with self._lock:
+            if (old := self._entries.pop(key, None)) is not None:
+                self._bytes -= old[1]
+        self._keep(key, value, max(0, int(size)))
 
     def clear(self) -> None:
         """Forget every entry."""

@@ -107,6 +107,14 @@ class Workspace:
                     _remove_if_empty(self.models_dir)
                 raise
 
+    @contextmanager
+    def shrinking(self) -> Iterator[Path]:
+        """``with workspace.shrinking() as folder:`` remove or shorten what ``folder`` holds, under the workspace's
+        lock, with no room checked (a workspace over a lowered quota can still give room back); the folder must
+        exist (FileNotFoundError otherwise)."""
+        with _thread_lock(self.models_dir), _folder_lock(self.models_dir):
+            yield self.models_dir
+
     def _make(self, incoming_bytes: int, new_models: int) -> bool:
         """Make the folder when it is missing, once the room is checked (one new workspace at a time, so the server's
         count holds); True when it was made now."""

@@ -1,4 +1,5 @@
-"""The Train page's figures: the live cost curve, several runs overlaid, and the confusion matrix."""
+"""The Train page's figures: the live cost curve, several runs overlaid, the confusion matrix to click, test
+digits."""
 
 from __future__ import annotations
 
@@ -76,21 +77,27 @@ def runs_overlay_figure(runs: Sequence[tuple[str, Progress]], height: int = 380)
     return _cost_axes(figure, height)
 
 
-def confusion_figure(matrix: np.ndarray) -> go.Figure:
-    """The 10x10 confusion matrix: rows are the true digit, columns the predicted one, each cell a count."""
+def confusion_table(matrix: np.ndarray):
+    """The 10x10 confusion matrix as a table to click: rows are the true digit, columns the predicted one, each cell
+    a count shaded by how many it holds (white text on the darker half)."""
+    import pandas as pd
+
     matrix = np.asarray(matrix)
-    digits = [str(d) for d in range(10)]
-    hover = t("train.figure.confusion_hover", true="%{y}", predicted="%{x}", count="%{z}") + "<extra></extra>"
-    figure = go.Figure(go.Heatmap(z=matrix, x=digits, y=digits, text=matrix, texttemplate="%{text}",
-                                  colorscale="Blues", showscale=False, hovertemplate=hover))
-    figure.update_layout(height=420, margin=dict(l=0, r=0, t=30, b=0),
-                         xaxis=dict(title=t("train.figure.predicted_axis"), side="top", type="category"),
-                         yaxis=dict(title=t("train.figure.true_axis"), autorange="reversed", type="category"))
-    return figure
+    peak, digits = max(int(matrix.max()), 1), [str(digit) for digit in range(10)]
+
+    def shade(count: int) -> str:
+        colour = plotly.colors.sample_colorscale("Blues", count / peak)[0]
+        return f"background-color: {colour}; color: {'white' if count > peak / 2 else 'black'}"
+
+    return pd.DataFrame(matrix, index=digits, columns=digits).style.map(shade)
+
+
+def digit_pictures(images: np.ndarray, titles: Sequence[str]) -> go.Figure:
+    """Test digits (N, 28, 28) uint8 in a grid of ten columns, each with its title."""
+    return image_grid(images, list(titles), columns=10, zmin=0, zmax=255, tile_px=70)
 
 
 def misclassified_figure(x_test: np.ndarray, misclassified: Sequence[Sequence[int]]) -> go.Figure:
     """Misclassified test digits titled "true → predicted"; ``misclassified`` rows are (index, true, predicted)."""
     titles = [f"{true} → {predicted}" for _, true, predicted in misclassified]
-    images = x_test[[index for index, _, _ in misclassified]]  # (N, 28, 28) uint8
-    return image_grid(images, titles, columns=10, zmin=0, zmax=255, tile_px=70)
+    return digit_pictures(x_test[[index for index, _, _ in misclassified]], titles)

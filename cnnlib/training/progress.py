@@ -9,8 +9,8 @@ Events (``Event``), in order: maybe ``redrawing`` (training digits being redrawn
 ``epoch`` (mean cost, validation accuracy, images/s), with between an epoch's last batch and its ``epoch``
 ``validating`` (Keras tests the validation digits) and ``replay_testing`` (a kept state tested for replay, also after
 the last epoch for the untrained weights), maybe ``stopped`` (the answer to Stop), ``evaluating`` (again after each
-thousand test digits, with how many are done), ``evaluated`` (test accuracy with dropout off, confusion matrix, misclassified test digits), ``saving``, ``saved``,
-``finished``; or, at any point, ``failed``. Events and Progress hold numbers and names, never sentences:
+thousand test digits, with how many are done), ``evaluated`` (test accuracy with dropout off, confusion matrix,
+misclassified test digits), ``saving``, ``saved``, ``finished``; or, at any point, ``failed``. Events and Progress hold numbers and names, never sentences:
 ``cnnlib.training.sentences`` words them in the learner's language when the page shows them. The series that grow
 with every batch are ``History`` objects (append-only), so a snapshot shares them instead of copying them; the
 smoothed cost and the diagnosis are in ``cnnlib.training.diagnosis`` (importable from here too).

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnlib.text import t
+from cnnlib.lessons.learned.confusion import CellDigits
 from cnnlib.training.config import Hyperparameters, Preset, caption_values
 from cnnlib.training.diagnosis import Diagnosis
 from cnnlib.training.launcher import WorkerPlace
@@ -138,3 +139,15 @@ def result_metrics(progress: Progress) -> list[tuple[str, str]]:
             (t("train.results.time"), t("train.results.seconds", seconds=progress.elapsed_s)),
             (t("train.results.misclassified"),
              t("train.results.misclassified_value", count=progress.misclassified_count, total=progress.test_count))]
+
+
+def cell_titles(cell: CellDigits) -> list[str]:
+    """Each digit of a confusion-matrix cell under its picture: its test index and how sure the network was."""
+    return [t("train.results.cell_title", index=int(index), probability=float(sure))
+            for index, sure in zip(cell.indices, cell.confidence)]
+
+
+def cell_options(cell: CellDigits) -> dict[int, str]:
+    """The digits of a cell to open, by test index: "x_test[17]: 93% sure it is a 2"."""
+    return {int(index): t("train.results.cell_option", index=int(index), probability=float(sure),
+                          predicted=cell.predicted_digit) for index, sure in zip(cell.indices, cell.confidence)}

@@ -15,6 +15,8 @@ from cnnlib.text import t
 from pages import cached_mnist
 from pages.parts.errors import explained_errors
 
+SPLITS = ("train", "test")  # an MNIST sample from the training digits or the test digits
+
 
 def canvas_input() -> preprocess.PreparedDigit | None:
     """The canvas, white ink on black like MNIST; None until something is drawn. A drawing outlives a visit elsewhere:
@@ -41,15 +43,19 @@ def kept_drawing() -> preprocess.PreparedDigit | None:
 
 
 def sample_input() -> tuple[np.ndarray, str]:
-    """An MNIST training digit by index, (28, 28) in [0, 1], and its description: index and label."""
+    """An MNIST digit by index, from the training or the test digits, (28, 28) in [0, 1], and its description."""
     data = cached_mnist()
+    split = st.segmented_control(t("draw.sample.split"), SPLITS, key="draw_sample_split",
+                                 format_func=lambda name: t(f"draw.sample.{name}")) or "train"
+    images, labels = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
+    st.session_state["draw_sample_index"] = min(st.session_state["draw_sample_index"], len(images) - 1)
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    index = left.number_input(t("draw.sample.index", last=len(data.x_train) - 1), 0, len(data.x_train) - 1,
+    index = left.number_input(t(f"draw.sample.index_{split}", last=len(images) - 1), 0, len(images) - 1,
                               key="draw_sample_index")
     right.button(t("draw.sample.random"), key="draw_random_sample", icon=":material/casino:", on_click=lambda: (
-        st.session_state.update(draw_sample_index=int(np.random.default_rng().integers(len(data.x_train))))))
+        st.session_state.update(draw_sample_index=int(np.random.default_rng().integers(len(images))))))
     st.caption(digit_text.sample_caption(len(data.x_train), data.description))
-    return data.x_train[index] / np.float32(255), t("draw.description.sample", index=index, label=data.y_train[index])
+    return images[index] / np.float32(255), t(f"draw.description.sample_{split}", index=index, label=labels[index])
 
 
 @explained_errors()

@@ -68,6 +68,11 @@ def _cached_model(path: str, modified: float):
         return refusal
 
 
+def saved_keras_model(model: SavedModel):
+    """A saved model as Keras loaded it (kept with the readers above), or the Refusal saying why it cannot be."""
+    return _cached_model(str(model.path), model.modified)
+
+
 @cached_in(MODEL_CACHE, probe_bytes)
 def model_probe(path: str, modified: float) -> reader.ModelProbe | Refusal:
     """A saved model's all-layers reader, or why it cannot be read, once per file version."""

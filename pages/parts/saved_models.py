@@ -13,6 +13,7 @@ from cnnlib.store.workspace import QuotaFull, Workspace
 from cnnlib.text import t
 from cnnlib.training.designer import network_caption
 from pages import current_workspace, workspace_folders
+from pages.parts.class_scores import score_panel, with_scores
 from pages.parts.errors import explanation
 from pages.parts.state import CHOSEN_MODEL
 
@@ -87,6 +88,7 @@ def model_actions(prefix: str, notice: str, models: list[SavedModel]) -> None:
                   args=(notice, delete_model, chosen.name, learner.models_dir))
     if caption := network_caption(chosen.metadata):
         st.caption(caption)
+    score_panel(chosen, f"{prefix}_model")
 
 
 def saved_models_panel(prefix: str) -> None:
@@ -97,9 +99,12 @@ def saved_models_panel(prefix: str) -> None:
     room_offer(f"{prefix}_quota_delete", notice)
     say(notice)
     if models := list_models(*folders):
-        st.dataframe(models_table(models, selected_model(*folders)), key=f"{prefix}_models_table", hide_index=True,
-                     width="stretch",
-                     column_config={t("train.models.column.accuracy"): st.column_config.NumberColumn(format="percent")})
+        rows, scores = with_scores(models_table(models, selected_model(*folders)), models,
+                                   st.session_state.get(f"{prefix}_model_choice") or models[0].key)
+        st.dataframe(rows, key=f"{prefix}_models_table", hide_index=True, width="stretch",
+                     column_config={t("train.models.column.accuracy"): st.column_config.NumberColumn(format="percent"),
+                                    **({scores: st.column_config.TextColumn(help=t("classroom.score.column_help"))}
+                                       if scores else {})})
         model_actions(prefix, notice, models)
     else:
         st.caption(t("train.models.none"))

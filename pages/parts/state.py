@@ -14,6 +14,8 @@ NAVIGATION_RAN = "app_navigation_ran"  # set by app.py on every run: the page wa
 LANGUAGE = "app_language"  # "ko" or "en": the language this session reads
 LANGUAGE_SWITCH = "app_language_switch"  # the sidebar's language switch (a widget: its state is dropped off-page)
 WORKSPACE = "app_workspace"  # the learner's workspace id (cnnlib.store.workspace)
+TEACHER = "app_teacher"  # the teacher key this session opened the board with (checked at every run), or None
+TEACHER_REFUSAL = "app_teacher_refusal"  # why this run's ?teacher= did not open the board, or None
 
 # Draw a digit -> Why this answer? (and Train's Saved models, which can choose the model)
 DIGIT = "digit_image"  # float32 (28, 28) in [0, 1], or None: the Draw page's digit, which the Why page explains

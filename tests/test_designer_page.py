@@ -6,29 +6,17 @@ import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from conftest import APP_PATH, keyed_button, open_app_page, running_app, wait_until_idle
+from conftest import keyed_button, open_app_page, running_app, wait_until_idle
 from streamlit.testing.v1 import AppTest
 from test_pages import browser_trouble
+from test_train_page import train_page  # noqa: F401 - the fixture: the Train page in AppTest
 
 from cnnlib.network.design import design_text, parse_design, traced_design, tutorial_design
 from cnnlib.store.saved import list_models
 from cnnlib.training.config import PRESETS, Preset
-from cnnlib.training.runs import shutdown_all
 
 FAST = PRESETS[Preset.FAST]
 RUN_TIMEOUT_MS = 240_000
-
-
-@pytest.fixture
-def designer_page(tmp_path, monkeypatch):
-    """The Train page in AppTest, saving into a temporary folder, no trainer kept ready; runs end with the test."""
-    monkeypatch.setenv("CNN_EXPLORER_MODELS_DIR", str(tmp_path))
-    monkeypatch.setenv("CNN_EXPLORER_TRAINER_READY", "0")
-    at = AppTest.from_file(APP_PATH, default_timeout=60).run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    yield at
-    shutdown_all()
 
 
 def layers(at: AppTest) -> str:
@@ -40,8 +28,8 @@ def metric(at: AppTest, label: str) -> str:
     return next(item.value for item in at.metric if item.label == label)
 
 
-def test_a_design_is_edited_refused_mended_and_trained(designer_page, fake_server):
-    at = designer_page
+def test_a_design_is_edited_refused_mended_and_trained(train_page, fake_server):
+    at = train_page
     assert layers(at) == "" and at.button(key="train_design_back").disabled
     assert metric(at, "Parameters") == f"{traced_design(tutorial_design(FAST)).parameters:,}"
 
@@ -83,8 +71,8 @@ def test_a_design_is_edited_refused_mended_and_trained(designer_page, fake_serve
         time.sleep(0.5)
 
 
-def test_a_preset_and_back_bring_the_tutorials_network_back(designer_page):
-    at = designer_page
+def test_a_preset_and_back_bring_the_tutorials_network_back(train_page):
+    at = train_page
     at.button(key="train_design_7_remove").click().run()
     assert layers(at) == design_text(tutorial_design(FAST)[:7])
     at.button(key="train_design_back").click().run()
@@ -99,8 +87,8 @@ def test_a_preset_and_back_bring_the_tutorials_network_back(designer_page):
     assert layers(at) == ""
 
 
-def test_the_design_survives_a_visit_to_another_page(designer_page):
-    at = designer_page
+def test_the_design_survives_a_visit_to_another_page(train_page):
+    at = train_page
     at.button(key="train_design_add").click().run()  # a conv at the end: impossible, and kept
     kept = layers(at)
     at.switch_page("pages/home.py").run()

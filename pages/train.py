@@ -129,7 +129,7 @@ def results_panel(run: TrainingRun, progress: Progress) -> None:
     for column, (label, value) in zip(st.columns(4), sentences.result_metrics(progress)):
         column.metric(label, value)
     run_score_panel(progress.model_name)
-    left, right = st.columns([2, 3])
+    left, right = st.columns(2)  # the matrix's eleven columns fit without scrolling
     clicked = chosen_cell(left, progress)
     right.markdown(t("train.results.mistakes", count=MISCLASSIFIED_SHOWN))
     if not progress.misclassified:

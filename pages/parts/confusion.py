@@ -17,6 +17,8 @@ from cnnlib.training.progress import Progress
 from cnnlib.training.sentences import cell_options, cell_titles
 from pages.parts.models import explained_model
 
+CELL_PX = 40  # a column of the confusion table: ten of them and the true digit fit the results' left column
+
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def test_answers(model_path: str, modified: float, x_test: np.ndarray) -> np.ndarray | Refusal:
@@ -29,8 +31,10 @@ def test_answers(model_path: str, modified: float, x_test: np.ndarray) -> np.nda
 def chosen_cell(where: DeltaGenerator, progress: Progress) -> tuple[int, int] | None:
     """The matrix as a table whose cells can be clicked; the (true, predicted) digits of the cell clicked, or None."""
     where.markdown(t("train.results.confusion"))
+    narrow = {str(digit): st.column_config.NumberColumn(width=CELL_PX) for digit in range(10)}
     event = where.dataframe(confusion_table(progress.confusion), key="train_confusion", on_select="rerun",
-                            selection_mode="single-cell", width="content")
+                            selection_mode="single-cell", column_config={"_index": st.column_config.Column(
+                                width=CELL_PX), **narrow}, width="content")
     cells = event.selection.cells
     return (int(cells[0][0]), int(cells[0][1])) if cells else None
 

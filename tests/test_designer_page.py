@@ -24,12 +24,24 @@ def layers(at: AppTest) -> str:
     return at.session_state["train_layers"]
 
 
+def drawn(at: AppTest, key: str) -> bool:
+    """Whether the button ``key`` is on the page."""
+    return any(button.key == key for button in at.button)
+
+
 def metric(at: AppTest, label: str) -> str:
     return next(item.value for item in at.metric if item.label == label)
 
 
-def test_a_design_is_edited_refused_mended_and_trained(train_page, fake_server):
-    at = train_page
+@pytest.fixture
+def designer(train_page) -> AppTest:
+    """The Train page with the designer's toggle on (its rows are drawn only then)."""
+    assert not drawn(train_page, "train_design_add")  # closed at first
+    return train_page.toggle(key="train_design_open").set_value(True).run()
+
+
+def test_a_design_is_edited_refused_mended_and_trained(designer, fake_server):
+    at = designer
     assert layers(at) == "" and at.button(key="train_design_back").disabled
     assert metric(at, "Parameters") == f"{traced_design(tutorial_design(FAST)).parameters:,}"
 
@@ -71,8 +83,8 @@ def test_a_design_is_edited_refused_mended_and_trained(train_page, fake_server):
         time.sleep(0.5)
 
 
-def test_a_preset_and_back_bring_the_tutorials_network_back(train_page):
-    at = train_page
+def test_a_preset_and_back_bring_the_tutorials_network_back(designer):
+    at = designer
     at.button(key="train_design_7_remove").click().run()
     assert layers(at) == design_text(tutorial_design(FAST)[:7])
     at.button(key="train_design_back").click().run()
@@ -87,13 +99,15 @@ def test_a_preset_and_back_bring_the_tutorials_network_back(train_page):
     assert layers(at) == ""
 
 
-def test_the_design_survives_a_visit_to_another_page(train_page):
-    at = train_page
+def test_the_design_survives_a_visit_to_another_page(designer):
+    at = designer
     at.button(key="train_design_add").click().run()  # a conv at the end: impossible, and kept
     kept = layers(at)
     at.switch_page("pages/home.py").run()
     at.switch_page("pages/train.py").run()
     assert layers(at) == kept and at.error and at.button(key="train_start").disabled
+    at.toggle(key="train_design_open").set_value(False).run()  # closed, its sentence still shows and Start waits
+    assert at.error and at.button(key="train_start").disabled and not drawn(at, "train_design_add")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from functools import partial
 import streamlit as st
 
 from cnnlib.errors import Refusal
-from cnnlib.network.design import MAX_LAYERS, keras_code, recipe_design, traced_design
+from cnnlib.network.design import MAX_LAYERS, TracedDesign, keras_code, recipe_design, traced_design
 from cnnlib.network.design_layers import Design, Logits
 from cnnlib.text import t
 from cnnlib.training import designer, widgets
@@ -22,7 +22,8 @@ from cnnlib.training.config import TrainConfig
 
 LAYERS = widgets.widget_key("layers")  # the recipe's design as text
 VERSION, KIND, POSITION = "train_design_version", "train_design_kind", "train_design_position"
-DEFAULTS = {VERSION: 0, KIND: designer.kinds()[0]}  # the rows' version (renewed when layers come, go or move)
+OPEN = "train_design_open"  # the panel's toggle: its rows are drawn only while it is on (a closed expander's are not)
+DEFAULTS = {VERSION: 0, KIND: designer.kinds()[0], OPEN: False}  # the rows' version: renewed when layers come, go, move
 MOVES = {"up": (-1, ":material/arrow_upward:"), "down": (1, ":material/arrow_downward:")}
 ROW = [2, 8, 1.6]  # a row's columns: the layer's name and kind, its settings, its buttons
 SETTINGS_PER_ROW = 5  # a convolution's
@@ -118,14 +119,18 @@ def add_row(design: Design) -> None:
                 on_click=back_to_tutorial, disabled=not widgets.has_design(st.session_state))
 
 
-def summary_panel(design: Design, config: TrainConfig | None) -> str | None:
-    """Each layer's output shape, parameters and multiply-adds, the totals and an epoch's time for the chosen digits;
-    returns the sentence that says why the design cannot be trained (shown here), None when it can."""
+def traced_or_refusal(design: Design) -> tuple[TracedDesign | None, str | None]:
+    """The design traced, or None and the sentence that says why it cannot be trained (shown as an error)."""
     try:
-        traced = traced_design(design)
+        return traced_design(design), None
     except Refusal as refusal:
         st.error(str(refusal), icon=":material/error:")
-        return str(refusal)
+        return None, str(refusal)
+
+
+def summary_panel(design: Design, traced: TracedDesign, config: TrainConfig | None) -> None:
+    """Each layer's output shape, parameters and multiply-adds, the totals, an epoch's time for the chosen digits, and
+    the Keras code."""
     digits = designer.trained_digits(config.train_limit if config else None)
     for column, (label, value) in zip(st.columns(3), designer.design_totals(traced, digits)):
         column.metric(label, value)
@@ -137,15 +142,20 @@ def summary_panel(design: Design, config: TrainConfig | None) -> str | None:
     st.markdown(t("design.code.header"))
     st.caption(t("design.code.caption"))
     st.code(keras_code(design), language="python")
-    return None
 
 
 def designer_panel(config: TrainConfig | None) -> str | None:
-    """The panel, in an expander; returns why Start must wait (an impossible design's sentence), or None."""
+    """The panel behind its toggle; returns why Start must wait (an impossible design's sentence, shown even while
+    the panel is closed), or None."""
     design, version = current_design(), st.session_state[VERSION]
-    with st.expander(t("design.editor.header"), icon=":material/account_tree:"):
+    if not st.toggle(t("design.editor.header"), key=OPEN, help=t("design.editor.toggle")):
+        return traced_or_refusal(design)[1]
+    with st.container(border=True):
         st.caption(t("design.editor.intro"))
         for index, name in enumerate(designer.layer_names(design)):
             layer_row(design, index, name, version)
         add_row(design)
-        return summary_panel(design, config)
+        traced, reason = traced_or_refusal(design)
+        if traced:
+            summary_panel(design, traced, config)
+        return reason

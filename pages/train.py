@@ -95,8 +95,8 @@ def progress_panel(run: TrainingRun, progress: Progress) -> None:
         st.warning(sentences.diagnosis_warning(findings), icon=":material/warning:")
         st.button(t("train.diagnosis.switch"), key="train_switch_to_stable", on_click=use_preset,
                   args=(Preset.FAST, True), icon=":material/bolt:")
-    if progress.batch_costs:
-        st.plotly_chart(cost_curve_figure(progress), key="train_cost_curve", width="stretch")
+    # drawn from the run's first tick, empty until the first cost: that cost then updates a chart already on the page
+    st.plotly_chart(cost_curve_figure(progress), key="train_cost_curve", width="stretch")
 
 
 def live_panel() -> None:

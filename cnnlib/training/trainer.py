@@ -99,11 +99,11 @@ def save(model, config: TrainConfig, summary: dict, data: MnistData, snapshots: 
 
 
 def network_for(hp: Hyperparameters, steps: int, strategy, ready: ReadyNetwork | None) -> tuple:
-    """``(network, trainee)`` for a run of ``hp`` with ``steps`` batches an epoch: the ready one set back to its
-    starting values when it was built for this very recipe, the ready one given a new network's values when only
-    the seed or initialisation differ, else a new one."""
+    """``(network, trainee)`` for a run of ``hp`` with ``steps`` batches an epoch: the ready one as it is when it was
+    built for this very recipe, the ready one given a new network's values when only the seed or initialisation
+    differ, else a new one."""
     if ready is not None and ready.serves(hp, steps) and ready.starts_as(hp):
-        return ready.restart()
+        return ready.model, ready.trainee
     with strategy.scope():
         model = build_model(hp, steps_per_epoch=steps)
         trainee = training_model(model, hp)

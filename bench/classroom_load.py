@@ -226,7 +226,7 @@ def main() -> None:
     args = parser.parse_args()
     models = Path(tempfile.mkdtemp(prefix="classroom-models-"))
     (models / "shared").mkdir()
-    teacher = args.teacher_model or train_default_model(models)
+    teacher = args.teacher_model or train_default_model(models, seed=0)
     shutil.copy(teacher, models / "shared" / "teacher.keras")
     with classroom_server(models) as (url, pid):
         report(asyncio.run(measure(url, pid, models, args.learners, args.seconds)), args.learners, args.seconds)

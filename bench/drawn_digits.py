@@ -4,6 +4,7 @@
     python bench/drawn_digits.py --model models/x.keras --count 1000
     python bench/drawn_digits.py --model models/x.keras --chromium 50    # also draw 50 with the mouse in Chromium
     python bench/drawn_digits.py --seeds 0 1 2 --npz /path/mnist.npz   # three default models, official test digits
+    python bench/drawn_digits.py --seeds 0 1 2 --npz /path/mnist.npz --train-npz   # ... trained on full MNIST
 
 Two renderings turn each test digit into strokes on the 280x280 canvas (MNIST's 28x28 is the canvas at a tenth):
 - **centre lines**: the digit scaled 10x, its ink thinned to a one-pixel skeleton (Zhang and Suen,
@@ -138,15 +139,18 @@ def drawn_inputs(digits: np.ndarray, stroke: int) -> np.ndarray:
     return np.stack([prepare_digit(paint(digit_strokes(digit), stroke)).image for digit in digits])[..., None]
 
 
-def train_default_model(directory: Path, seed: int) -> Path:
-    """The app's default preset trained on the offline subset by the app's CLI with ``seed``; the saved model's path."""
-    out = directory / f"default-offline-seed{seed}.keras"
+def train_default_model(directory: Path, seed: int, npz: str | None = None) -> Path:
+    """The app's default preset trained by the app's CLI with ``seed`` on the offline subset, or on the MNIST file
+    ``npz`` (all of it, as on a server that has full MNIST); the saved model's path."""
+    out = directory / f"default-{'npz' if npz else 'offline'}-seed{seed}.keras"
+    data = ["--data", "npz", "--npz", npz] if npz else ["--data", "offline"]
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "cnnlib.train", "--data", "offline", "--seed", str(seed), "--out",
-                             str(out)], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-m", "cnnlib.train", *data, "--seed", str(seed), "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, check=True)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    print(f"default preset on the offline subset, seed {seed}: test accuracy {summary['test_accuracy']:.4f}, "
-          f"{summary['seconds']:.1f} s in the trainer, {time.perf_counter() - started:.1f} s wall")
+    print(f"default preset on {summary['train_count']:,} {summary['data_source']} digits, seed {seed}: test accuracy "
+          f"{summary['test_accuracy']:.4f}, {summary['seconds']:.1f} s in the trainer, "
+          f"{time.perf_counter() - started:.1f} s wall")
     return out
 
 
@@ -255,6 +259,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--model", help="a saved .keras model; default: train the default preset on the offline subset")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="without --model: one default model a seed")
     parser.add_argument("--npz", help="read the test digits from this MNIST .npz (the official ones); default: offline")
+    parser.add_argument("--train-npz", action="store_true", help="train the default models on all of --npz")
     parser.add_argument("--count", type=int, default=1000, help="test digits to draw (the offline subset has 1,000)")
     parser.add_argument("--stroke", type=int, default=STROKE, help="stroke width in canvas pixels (canvas default 18)")
     parser.add_argument("--chromium", type=int, default=0, help="also draw this many with the mouse on the Draw page")
@@ -283,7 +288,8 @@ def main() -> None:
     digits, labels = data.x_test[:args.count], data.y_test[:args.count]
     with tempfile.TemporaryDirectory() as directory:
         for seed in [args.seeds[0]] if args.model else args.seeds:
-            path = Path(args.model) if args.model else train_default_model(Path(directory), seed)
+            trained_on = args.npz if args.train_npz else None
+            path = Path(args.model) if args.model else train_default_model(Path(directory), seed, trained_on)
             measure(path, digits, labels, args, seed)
 
 

@@ -54,7 +54,8 @@ def test_the_recipe_offers_redrawn_and_augmented_training_digits_with_previews(t
     assert not at.exception and charts() == {"train_augment_preview"}
     at.button(key="train_preset_best").click().run()
     assert at.toggle(key="train_augment").value is True and at.slider(key="train_drawn_share").value == 0.0
-    assert at.select_slider(key="train_label_smoothing").value == 0.0 and highlighted_presets(at) == ["best"]
+    smoothing = PRESETS[Preset.BEST].label_smoothing
+    assert at.select_slider(key="train_label_smoothing").value == smoothing and highlighted_presets(at) == ["best"]
 
 
 def highlighted_presets(at) -> list[str]:

@@ -4,8 +4,8 @@ Each learner is a browser context of its own in one headless Chromium (async Pla
 reading the teacher's model from ``<models>/shared/`` (the app's default preset trained on the offline subset by
 the CLI, unless ``--teacher-model`` names one), so every stroke runs the whole network. Each draws an MNIST test
 digit as one mouse stroke every 2 s for ``--seconds`` (60), and undoes it. Measured per stroke: from mouse-up to the
-end of the run that shows the updated ``Prediction: D`` (the page idle again with it; each digit is a first drawing,
-so the canvas's fragment reruns the page). Errors: no run within 10 s, no prediction within 10 s, an exception box,
+end of the run that shows the updated ``Prediction: D`` (the page idle again with it; not the first run to end after
+mouse-up, which may be the Undo's). Errors: no run within 10 s, no prediction within 10 s, an exception box,
 a JavaScript error. Learner 0 also trains on the Train page meanwhile; its
 images/s is compared with the same training alone on the same server, before the load. The browsers, the server and
 the trainer share the machine's CPUs, so the numbers are what one machine serves with its own browsers on it; the
@@ -79,8 +79,7 @@ async def stroke(page, path: list[tuple[int, int]]) -> None:
 
 async def one_digit(page, path, strokes_done: int) -> tuple[float | None, str | None]:
     """Draw one digit and wait for its prediction: (seconds from mouse-up to the end of the run that showed it, the
-    error if any). A first drawing reruns the canvas's fragment, which reruns the page (the panels come): the answer is
-    the page idle again with ``Prediction: D`` in it."""
+    error if any). The answer is the page idle again with ``Prediction: D`` in it."""
     await stroke(page, path)
     deadline = time.monotonic() + RERUN_TIMEOUT_S
     while True:

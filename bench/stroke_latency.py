@@ -3,7 +3,8 @@
 A trained model (the tutorial's network, one epoch on the offline subset, unless ``--model`` names one) is put in the
 models folder of an app started for the bench (``tests/conftest.py``'s ``running_app``). One learner opens the Draw
 page and draws a "7" (not measured: it loads TensorFlow and the model). Then, ``--strokes`` times, one more stroke
-(three random points) goes over the 7 and is undone with the canvas's Undo (not measured). Per stroke:
+(three random points) goes over the 7 and is undone with the canvas's Undo (not measured); with ``--first`` the 7 is
+undone first, so each stroke is a first drawing on the empty canvas. Per stroke:
 
 - latency: from the canvas's mouse-up to the end of the run it causes (the app's script state goes running ->
   notRunning; the prediction and every figure are in the page by then), at the browser's next frame, in the page's
@@ -16,7 +17,7 @@ page and draws a "7" (not measured: it loads TensorFlow and the model). Then, ``
 Prints the medians and 95th percentiles against the targets (issue 22: 0.25 s, 0.3 s of main thread per digit)
 and the load averages before and after: the browser, the server and anything else share the machine's cores.
 
-Usage: python bench/stroke_latency.py [--strokes 20] [--model path/to/model.keras] [--seed 0]
+Usage: python bench/stroke_latency.py [--strokes 20] [--model path/to/model.keras] [--seed 0] [--first]
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ def breakdown(results: list[dict[str, float]], parts: dict[str, str]) -> str:
                      for key, label in parts.items())
 
 
-def measure(url: str, count: int, seed: int) -> list[dict[str, float] | None]:
-    """Open the Draw page in Chromium, draw the 7, then ``count`` measured strokes over it."""
+def measure(url: str, count: int, seed: int, first: bool = False) -> list[dict[str, float] | None]:
+    """Open the Draw page in Chromium, draw the 7, then ``count`` measured strokes over it (``first``: the 7 undone,
+    each stroke on the empty canvas, so each is a first drawing, whose answer brings the page's panels)."""
     rng = np.random.default_rng(seed)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -124,6 +126,9 @@ def measure(url: str, count: int, seed: int) -> list[dict[str, float] | None]:
         draw_stroke(page, SEVEN)
         page.get_by_text("Prediction:").wait_for(timeout=120_000)  # the first stroke loads TensorFlow and the model
         wait_until_idle(page, timeout_ms=60_000)
+        if first:
+            page.locator('button[title="Undo"]').click()
+            wait_until_idle(page)
         page.evaluate(MARKS_JS)
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
@@ -138,6 +143,7 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=20)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--first", action="store_true", help="each stroke on an empty canvas (a first drawing)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="stroke-latency-"))
     try:
@@ -147,9 +153,9 @@ def main() -> None:
             shutil.copy(args.model, folder / args.model.name)
         print(f"load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
         with running_app(folder, folder / "streamlit.log") as server:
-            answers = measure(server.url, args.strokes, args.seed)
+            answers = measure(server.url, args.strokes, args.seed, args.first)
         results = [answer for answer in answers if answer is not None]
-        print(f"{args.strokes} strokes, one learner, Chromium headless; "
+        print(f"{args.strokes} strokes{' on an empty canvas' if args.first else ''}, one learner, Chromium headless; "
               f"{len(answers) - len(results)} not answered within {ANSWER_TIMEOUT_MS / 1000:.0f} s")
         print(summary("mouse-up to updated prediction", [result["latency"] for result in results], TARGET_LATENCY_S))
         print(breakdown(results, {"sent": "mouse-up to the canvas sending it", "answer": "sent to the page updated"}))

@@ -1,7 +1,8 @@
 """Draw a digit: the tutorial's section 2.2 (conv, swapaxes, max-pool) on your own digit, then a trained network.
 
 A run of the page draws the panels' controls, sentences and filters and leaves places for the digit's pictures
-(``pages.parts.digit_answers``); a stroke reruns only the canvas's fragment, which fills those places again.
+(``pages.parts.digit_answers``); a stroke reruns only the canvas's fragment, which fills those places again (or says
+to draw, once the canvas is empty: the panels stay).
 """
 
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from cnnlib.errors import Refusal
 from cnnlib.lessons.draw import figures
 from cnnlib.lessons.draw import steps as draw_steps
 from cnnlib.lessons.draw import words as digit_text
+from cnnlib.mnist.preprocess import MNIST_SIZE
 from cnnlib.mnist.strokes import PEN_WIDTH
 from cnnlib.network import reader
 from cnnlib.store.saved import SavedModel, list_models
@@ -22,7 +24,7 @@ from pages import ensure_app_navigation, workspace_folders
 from pages.parts.class_digits import add_digit_panel
 from pages.parts.class_scores import score_panel
 from pages.parts.errors import explained_errors
-from pages.parts.digit_answers import Answers, Conv, Pool, show_answers
+from pages.parts.digit_answers import Answers, Conv, Pool, no_answers, show_answers
 from pages.parts.digit_inputs import canvas_input, kept_drawing, sample_input, upload_input
 from pages.parts.models import chosen_model, model_probe, replayed_reader
 from pages.parts.saved_models import model_upload, say
@@ -38,6 +40,7 @@ DEFAULTS = {"draw_source": "draw", "draw_stroke_width": PEN_WIDTH, "draw_sample_
             "draw_conv_stride": draw_steps.TUTORIAL_CONV_STRIDE, "draw_conv_padding": draw_steps.TUTORIAL_CONV_PADDING,
             "draw_seed": 0, "draw_pool_size": draw_steps.TUTORIAL_POOL_SIZE,
             "draw_pool_stride": draw_steps.TUTORIAL_POOL_STRIDE, "draw_pool_padding": draw_steps.TUTORIAL_POOL_PADDING}
+BLANK = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)  # what the panels are drawn for before the first stroke
 Probe = reader.ModelProbe | Refusal | None  # the chosen model's reader, why it cannot be read, or no model
 Reader = Callable[[np.ndarray], reader.ModelReading] | None  # how the chosen network (at its replayed epoch) reads
 init_page(DEFAULTS)
@@ -141,15 +144,15 @@ def digit_panel() -> tuple[str, DeltaGenerator, DeltaGenerator, tuple]:
 
 
 @st.fragment
-def drawn_digit(place: DeltaGenerator, answers: Answers | None) -> None:
-    """The canvas (in ``place``) and, on each stroke, only what the drawing changes; a first drawing (or an empty
-    canvas) reruns the page: the panels come (or go)."""
+def drawn_digit(place: DeltaGenerator, answers: Answers) -> None:
+    """The canvas (in ``place``) and, on each stroke, only what the drawing changes: the panels stay while the canvas
+    is empty, so a first stroke (and an Undo to nothing) reruns this fragment alone."""
     with place:
         prepared = canvas_input()
-    if (prepared is None) != (answers is None):
-        st.rerun()
-    if prepared is not None:
-        st.session_state[DIGIT] = prepared.image
+    st.session_state[DIGIT] = None if prepared is None else prepared.image
+    if prepared is None:
+        no_answers(answers)
+    else:
         show_answers(prepared.image, t("draw.description.draw"), prepared, answers)
 
 
@@ -158,9 +161,11 @@ st.markdown(t("draw.intro"))
 with explained_errors():
     source, input_column, view_column, (image, description, prepared) = digit_panel()
     st.session_state[DIGIT] = image  # float32 (28, 28) or None; Why this answer? reads it too
-    if image is None:
+    if image is None and source != "draw":
         view_column.info(t("draw.digit.empty"), icon=":material/draw:")
-    answers = None if image is None else lesson_panels(image, view_column.container())
+    # The canvas keeps its panels while empty (their shapes and sentences do not depend on the digit's values)
+    answers = lesson_panels(BLANK if image is None else image, view_column.container()) \
+        if image is not None or source == "draw" else None
     if source == "draw":
         drawn_digit(input_column, answers)
         add_digit_panel(input_column)

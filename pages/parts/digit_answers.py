@@ -128,6 +128,15 @@ def reading_view(place: DeltaGenerator, reading: ModelReading) -> None:
             layer_view(layer, reading, name)
 
 
+def no_answers(answers: Answers) -> None:
+    """Before a digit: the view says to draw one and every other place is held empty, so a fragment can fill it
+    later (Streamlit lets a fragment write where it wrote during the last run of the whole page)."""
+    answers.view.info(t("draw.digit.empty"), icon=":material/draw:")
+    for place in (getattr(answers.conv, "place", None), getattr(answers.pool, "place", None), answers.reading):
+        if place is not None:
+            place.empty()
+
+
 def show_answers(image: np.ndarray, description: str, prepared: PreparedDigit | None, answers: Answers) -> None:
     """Everything the digit changes, each in its place: its view, its maps, a network's reading of it."""
     digit_view(answers.view, image, description, prepared)

@@ -10,6 +10,7 @@ from test_pages import browser_trouble, page_trouble
 
 from cnnlib.mnist.data import load_mnist
 from cnnlib.store import saved as saved_models
+from cnnlib.text import t
 
 TINY_MODEL = "draw_test_tiny"
 SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]  # a "7" as fractions of the canvas
@@ -53,6 +54,15 @@ def test_sample_digit_goes_through_conv_and_pool_with_no_model(tmp_path, monkeyp
     assert "No trained model yet" in at.info[0].value
     assert at.get("page_link")[0].proto.page.endswith("train")  # the hint links to the Train page
     assert not at.error
+
+
+def test_an_empty_canvas_keeps_the_panels_and_says_to_draw(tmp_path, monkeypatch):
+    at = draw_page(tmp_path, monkeypatch)
+    at.segmented_control(key="draw_source").set_value("draw").run()  # nothing drawn yet
+    assert not page_trouble(at), page_trouble(at)
+    assert [header.value for header in at.header] == [t(f"draw.{part}.header") for part in ("digit", "conv", "pool",
+                                                                                          "model")]
+    assert at.info[0].value == t("draw.digit.empty") and not at.get("image")  # the places wait for a digit
 
 
 def test_conv_controls_change_the_shapes(tmp_path, monkeypatch):
@@ -104,7 +114,6 @@ def test_a_refusal_is_its_sentence_and_a_bug_a_reference_with_the_rest_of_the_pa
                                                                                          monkeypatch, caplog):
     from cnnlib.errors import Refusal
     from cnnlib.lessons.draw import steps as draw_steps
-    from cnnlib.text import t
 
     def conv(*args):
         if failure == "refusal":

@@ -40,7 +40,7 @@ DEFAULTS = {"draw_source": "draw", "draw_stroke_width": PEN_WIDTH, "draw_sample_
             "draw_conv_stride": draw_steps.TUTORIAL_CONV_STRIDE, "draw_conv_padding": draw_steps.TUTORIAL_CONV_PADDING,
             "draw_seed": 0, "draw_pool_size": draw_steps.TUTORIAL_POOL_SIZE,
             "draw_pool_stride": draw_steps.TUTORIAL_POOL_STRIDE, "draw_pool_padding": draw_steps.TUTORIAL_POOL_PADDING}
-BLANK = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)  # what the panels are drawn for before the first stroke
+BLANK = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)  # the panels' digit before a stroke: shapes and sentences only
 Probe = reader.ModelProbe | Refusal | None  # the chosen model's reader, why it cannot be read, or no model
 Reader = Callable[[np.ndarray], reader.ModelReading] | None  # how the chosen network (at its replayed epoch) reads
 init_page(DEFAULTS)
@@ -163,9 +163,8 @@ with explained_errors():
     st.session_state[DIGIT] = image  # float32 (28, 28) or None; Why this answer? reads it too
     if image is None and source != "draw":
         view_column.info(t("draw.digit.empty"), icon=":material/draw:")
-    # The canvas keeps its panels while empty (their shapes and sentences do not depend on the digit's values)
-    answers = lesson_panels(BLANK if image is None else image, view_column.container()) \
-        if image is not None or source == "draw" else None
+    shown = BLANK if image is None and source == "draw" else image  # the canvas keeps its panels while empty
+    answers = None if shown is None else lesson_panels(shown, view_column.container())
     if source == "draw":
         drawn_digit(input_column, answers)
         add_digit_panel(input_column)

@@ -22,7 +22,7 @@ from cnnlib.training.config import TrainConfig
 
 LAYERS = widgets.widget_key("layers")  # the recipe's design as text
 VERSION, KIND, POSITION = "train_design_version", "train_design_kind", "train_design_position"
-OPEN = "train_design_open"  # the panel's toggle: its rows are drawn only while it is on (a closed expander's are not)
+OPEN = "train_design_open"  # the panel's switch: its rows are drawn only while it is on (an expander draws them shut)
 DEFAULTS = {VERSION: 0, KIND: designer.kinds()[0], OPEN: False}  # the rows' version: renewed when layers come, go, move
 MOVES = {"up": (-1, ":material/arrow_upward:"), "down": (1, ":material/arrow_downward:")}
 ROW = [2, 8, 1.6]  # a row's columns: the layer's name and kind, its settings, its buttons

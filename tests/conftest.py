@@ -223,11 +223,23 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh browser tab (its own Streamlit session), 1400x1000, closed after the test."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
+    with separate_tabs(browser, 1) as [tab]:
+        yield tab
+
+
+@contextmanager
+def separate_tabs(browser, count: int, **options) -> Iterator[list]:
+    """``count`` tabs of 1400x1000, each in a browser context of its own (no shared cookies or storage: a learner
+    each), with ``options`` for every context; closed afterwards."""
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, **options) for _ in range(count)]
+    tabs = [context.new_page() for context in contexts]
+    for tab in tabs:
+        tab.set_default_timeout(30_000)
+    try:
+        yield tabs
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def open_app_page(page, app_url: str, url_path: str = "") -> None:

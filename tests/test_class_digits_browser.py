@@ -3,7 +3,7 @@ board with the key and downloads exactly those digits, with their labels, as an 
 
 import numpy as np
 import pytest
-from conftest import keyed_button, open_app_page, running_app, wait_until_idle
+from conftest import keyed_button, open_app_page, running_app, separate_tabs, wait_until_idle
 from test_draw_page import SEVEN, draw_stroke
 from test_pages import browser_trouble
 
@@ -27,21 +27,15 @@ def classroom_with_teacher(tmp_path_factory):
 @pytest.fixture
 def tabs(browser):
     """Two learners and the teacher, each in a browser context of their own."""
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-                for _ in range(3)]
-    pages = [context.new_page() for context in contexts]
-    for page in pages:
-        page.set_default_timeout(30_000)
-    yield pages
-    for context in contexts:
-        context.close()
+    with separate_tabs(browser, 3, accept_downloads=True) as pages:
+        yield pages
 
 
 def add_drawn_digit(page, url: str, stroke, label: int) -> None:
     """Open the Draw page, draw ``stroke``, say it is ``label`` and add it to the class's digits."""
     open_app_page(page, url, "draw_digit")
     draw_stroke(page, stroke)
-    page.locator(".st-key-draw_class_add").wait_for()  # the first stroke reruns the page
+    page.locator(".st-key-draw_class_add").wait_for()
     wait_until_idle(page)
     page.locator(".st-key-draw_class_label").get_by_role("radio", name=str(label), exact=True).click()
     wait_until_idle(page)

@@ -3,7 +3,7 @@ real: the live cost curve grows by itself, a reload finds the run live, its Stop
 the other never sees that run or its model."""
 
 import pytest
-from conftest import keyed_button, open_app_page, running_app, wait_until_idle
+from conftest import keyed_button, open_app_page, running_app, separate_tabs, wait_until_idle
 from test_pages import browser_trouble
 
 from cnnlib.store.saved import list_models
@@ -33,13 +33,8 @@ def classroom(tmp_path_factory):
 @pytest.fixture
 def learners(browser):
     """Two learners: a tab each, in browser contexts of their own (no shared cookies or storage)."""
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
-    tabs = [context.new_page() for context in contexts]
-    for tab in tabs:
-        tab.set_default_timeout(30_000)
-    yield tabs
-    for context in contexts:
-        context.close()
+    with separate_tabs(browser, 2) as tabs:
+        yield tabs
 
 
 def learner_id(tab) -> str:

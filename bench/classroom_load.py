@@ -39,7 +39,7 @@ from cnnlib.store.workspace import workspace  # noqa: E402
 RERUN_TIMEOUT_S, DRAW_EVERY_S, TRAIN_ALONE_S = 10.0, 2.0, 30.0
 MARKS_JS = """() => {
     window.marks = {up: [], sent: [], done: []};
-    document.addEventListener('mouseup', event => {
+    document.addEventListener('pointerup', event => {
         if (event.composedPath()[0].tagName === 'CANVAS') window.marks.up.push(performance.now());
     }, true);
     const send = WebSocket.prototype.send;
@@ -57,7 +57,7 @@ RERUN_AFTER_JS = """(count) => {
     const sent = window.marks.sent.find(time => time > up);
     const done = window.marks.done.filter(time => sent !== undefined && time > sent);
     return done.length ? Math.max(...done) - up : null;
-}"""  # the latest run end since the canvas sent the stroke (200 ms after mouse-up; a run ending before is an Undo's)
+}"""  # the latest run end since the canvas sent the stroke (as the pen lifts; a run ending before is an Undo's)
 
 
 def strokes(count: int) -> list[list[tuple[int, int]]]:
@@ -69,7 +69,7 @@ def strokes(count: int) -> list[list[tuple[int, int]]]:
 
 async def stroke(page, path: list[tuple[int, int]]) -> None:
     """Drag the mouse along ``path`` on the canvas."""
-    box = await page.locator("canvas.upper-canvas").bounding_box()
+    box = await page.locator("canvas.digit-canvas").bounding_box()
     await page.mouse.move(box["x"] + path[0][0], box["y"] + path[0][1])
     await page.mouse.down()
     for x, y in path[1:]:
@@ -101,7 +101,7 @@ async def open_draw_page(context, url: str, learner_id: str, path) -> object:
     page.set_default_timeout(120_000)
     await page.goto(f"{url}/draw_digit?learner={learner_id}")
     await page.wait_for_selector(IDLE_APP)
-    await page.locator("canvas.upper-canvas").wait_for()
+    await page.locator("canvas.digit-canvas").wait_for()
     await page.evaluate(MARKS_JS)
     await stroke(page, path)
     await page.get_by_text("Prediction:").wait_for()
@@ -125,7 +125,7 @@ async def new_learner(browser, url: str, number: int, found: dict) -> tuple[obje
 
 async def undo(page, wait: bool = True) -> None:
     """Clear the stroke with the canvas's Undo, as a learner would before the next digit (and wait for that rerun)."""
-    await page.locator('button[title="Undo"]').click()
+    await page.locator('button[data-action="undo"]').click()
     if wait:
         await page.wait_for_timeout(300)
         await page.wait_for_selector(IDLE_APP, timeout=30_000)

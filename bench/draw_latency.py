@@ -1,11 +1,11 @@
 """Draw page latency: the server's work for one stroke, through the page's own calls.
 
-A stroke reaches the server as the canvas's PNG and reruns only the page's fragment. Timed from there: decoding it
-to 280x280 RGBA (as streamlit-drawable-canvas's ``image_data`` does), preparing the digit, and every place the
-fragment redraws, through the page's own ``pages.parts.digit_answers``: its sentences and pictures built by cnnlib
-and made into Streamlit's messages by Streamlit's own ``st.image`` / ``st.markdown`` / ``st.expander`` (run bare
-here: the same messages, with no browser to send them to), the conv and pool, and the trained model's reading (the
-page's own cached reader and epoch replay, ``pages.parts.models``). Between strokes it calls
+A stroke reaches the server as the canvas's message (its PNG and strokes) and reruns only the page's fragment. Timed
+from there: the message checked and its PNG decoded to 280x280 RGBA (``cnnlib.mnist.canvas``, as the page does),
+preparing the digit, and every place the fragment redraws, through the page's own ``pages.parts.digit_answers``: its
+sentences and pictures built by cnnlib and made into Streamlit's messages by Streamlit's own ``st.image`` /
+``st.markdown`` / ``st.expander`` (run bare here: the same messages, with no browser to send them to), the conv and
+pool, and the trained model's reading (the page's own cached reader and epoch replay, ``pages.parts.models``). Between strokes it calls
 ``keras.backend.clear_session()`` and ``gc.collect()`` as Streamlit does after every run, and pauses ``--pause-ms``.
 Not timed: the widgets, which a stroke does not change, Streamlit starting the script, and the recipe pictures,
 made only while their expander is open (it opens closed). Other processes stretch every part: the first line
@@ -42,6 +42,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from cnnlib.lessons.draw import steps as draw_steps  # noqa: E402
 from cnnlib.mnist import preprocess  # noqa: E402
+from cnnlib.mnist.canvas import read_canvas_message  # noqa: E402
 from cnnlib.mnist.preprocess import CANVAS_SIDE  # noqa: E402
 from cnnlib.store import saved as saved_models  # noqa: E402
 from cnnlib.text import t  # noqa: E402
@@ -53,25 +54,20 @@ BUDGET_MS = 25.0
 TOTAL = "total (server work per stroke)"
 
 
-def stroke_pngs(count: int, seed: int = 0) -> list[str]:
-    """``count`` canvases as the canvas sends them (PNG data URLs), each a white random three-segment stroke."""
+def stroke_messages(count: int, seed: int = 0) -> list[dict]:
+    """``count`` messages as the canvas sends them (its PNG in base64 and its strokes), each a white random
+    three-segment stroke."""
     rng = np.random.default_rng(seed)
-    urls = []
+    messages = []
     for _ in range(count):
         canvas = Image.new("RGBA", (CANVAS_SIDE, CANVAS_SIDE), (0, 0, 0, 255))
         points = [tuple(point) for point in rng.integers(30, 250, size=(4, 2))]
         ImageDraw.Draw(canvas).line(points, fill=(255, 255, 255, 255), width=18, joint="curve")
         png = io.BytesIO()
         canvas.save(png, format="PNG")
-        urls.append("data:image/png;base64," + base64.b64encode(png.getvalue()).decode())
-    return urls
-
-
-def canvas_pixels(data_url: str) -> np.ndarray:
-    """The canvas's PNG as (280, 280, 4) RGBA, as the page reads it: the bytes of the data URL
-    (streamlit-drawable-canvas's ``image_bytes``), checked and decoded by ``preprocess.canvas_pixels``."""
-    _, encoded = data_url.split(";base64,", 1)
-    return preprocess.canvas_pixels(base64.b64decode(encoded))
+        strokes = [{"w": 18, "p": [int(value) for point in points for value in point]}]
+        messages.append({"png": base64.b64encode(png.getvalue()).decode(), "strokes": strokes})
+    return messages
 
 
 def models_folder(model_path: str | None) -> str:
@@ -153,10 +149,10 @@ def newest_reader(models: list[saved_models.SavedModel]):
     return replayed_reader("draw_epoch", chosen, model_probe(str(chosen.path), chosen.modified))
 
 
-def one_stroke(data_url: str, seed: int, read, timer: Timer) -> None:
+def one_stroke(message: dict, seed: int, read, timer: Timer) -> None:
     """Everything the page's fragment does on the server after one stroke, in the page's order."""
-    pixels = canvas_pixels(data_url)
-    timer.lap("0. canvas PNG to RGBA")
+    pixels = read_canvas_message(message).pixels
+    timer.lap("0. canvas message to RGBA")
     image = digit_section(pixels, timer)
     tutorial_sections(image, seed, timer)
     model_section(image, read, timer)
@@ -186,18 +182,18 @@ def main() -> None:
     import keras
 
     model_text = models_folder(args.model)
-    strokes = stroke_pngs(args.strokes + 1)
+    strokes = stroke_messages(args.strokes + 1)
     workspace = current_workspace()
     read = newest_reader(saved_models.list_models(workspace.models_dir, workspace.shared_dir))
     one_stroke(strokes[0], 0, read, Timer())  # warm-up: first calls import and build lazily
     timer, load_before = Timer(), os.getloadavg()[0]  # other processes' load stretches every part
-    for index, data_url in enumerate(strokes[1:]):
+    for index, message in enumerate(strokes[1:]):
         if not args.no_clear_session:
             keras.backend.clear_session()  # what Streamlit does after every script run
             gc.collect()
         time.sleep(args.pause_ms / 1000)
         timer.stroke_starts()
-        one_stroke(data_url, index, read, timer)
+        one_stroke(message, index, read, timer)
     print(f"Draw page server work per stroke over {args.strokes} strokes; model: {model_text}; "
           f"clear_session between strokes: {not args.no_clear_session}; "
           f"load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -15,7 +15,7 @@ Two renderings turn each test digit into strokes on the 280x280 canvas (MNIST's 
   again further in until the ink is filled, so it paints the digit's own shape, loops and blots included; each digit gets its own pen of 12-24 pixels, each stroke its
   own speed (the mouse reports a point every 3-12 pixels) and the hand trembles (1.5 pixels).
 Fast mode paints both and prepares each picture with the app's own ``cnnlib.mnist.preprocess.prepare_digit``;
-Chromium mode drags the mouse along the centre-line paths on the Draw page's canvas (``canvas.upper-canvas``) and
+Chromium mode drags the mouse along the centre-line paths on the Draw page's canvas (``canvas.digit-canvas``) and
 reads ``Prediction: D``. Each prints the model's accuracy on the drawn digits beside its accuracy on the same digits'
 scans. Targets (issues 11 and 22): drawn >= 0.98 for both renderings, at most one point below scans.
 """
@@ -202,7 +202,7 @@ def draw_and_read(browser, url: str, paths: list[list[tuple[int, int]]]) -> int 
         page.wait_for_selector(IDLE_APP)
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Draw a digit", exact=True).click()
         page.wait_for_selector(IDLE_APP)
-        canvas = page.locator("canvas.upper-canvas")
+        canvas = page.locator("canvas.digit-canvas")
         canvas.wait_for()
         box = canvas.bounding_box()
         # A person's pointer is over the canvas before they press. Until it is, the canvas's toolbar waits unseen

@@ -98,8 +98,8 @@ class CanvasRewriter:
         back.ParseFromString(message)
         for widget in back.rerun_script.widget_states.widgets if back.HasField("rerun_script") else []:
             value = json.loads(widget.json_value) if widget.id.endswith("-draw_canvas") else {}
-            if (value.get("drawing") or {}).get("data"):
-                value["drawing"]["data"] = "data:image/png;base64," + base64.b64encode(self.picture).decode()
+            if (value.get("drawing") or {}).get("png"):
+                value["drawing"]["png"] = base64.b64encode(self.picture).decode()
                 widget.json_value, self.picture = json.dumps(value), None
                 return back.SerializeToString()
         return message

@@ -9,8 +9,7 @@ undone first, so each stroke is a first drawing on the empty canvas. Per stroke:
 - latency: from the canvas's mouse-up to the end of the run it causes (the app's script state goes running ->
   notRunning; the prediction and every figure are in the page by then), at the browser's next frame, in the page's
   own clock; the last such end within ``SETTLE_MS`` counts, should a run start another. Split at the canvas's
-  message to the server: streamlit-drawable-canvas 0.13 sends a freehand stroke 200 ms after mouse-up (its
-  debounce), which no page can shorten;
+  message to the server (``pages/parts/digit_canvas.js`` sends it as the pen lifts);
 - main thread: Chrome's own busy time (CDP ``Performance.getMetrics``: ``TaskDuration``, of it ``ScriptDuration``)
   from mouse-down until ``SETTLE_MS`` after that run ended: drawing the stroke (until mouse-up), then the rest.
 
@@ -45,7 +44,7 @@ ANSWER_TIMEOUT_MS = 30_000
 SETTLE_MS = 600  # after a run ends: what the browser still draws (charts render a moment later) is counted
 MARKS_JS = """() => {
     window.marks = {up: 0, sent: [], done: []};
-    document.addEventListener('mouseup', () => { window.marks.up = performance.now(); }, true);
+    document.addEventListener('pointerup', () => { window.marks.up = performance.now(); }, true);
     const send = WebSocket.prototype.send;
     WebSocket.prototype.send = function (...message) {
         window.marks.sent.push(performance.now());
@@ -95,7 +94,7 @@ def one_stroke(page, cdp, points: list[tuple[float, float]]) -> dict[str, float]
     wait_until_idle(page)
     sent, done = (milliseconds / 1000 for milliseconds in page.evaluate(SINCE_UP_JS))
     task_after, script_after = busy_seconds(cdp)
-    page.locator('button[title="Undo"]').click()
+    page.locator('button[data-action="undo"]').click()
     wait_until_idle(page)
     return {"latency": done, "sent": sent, "answer": done - sent, "main": task_after - task,
             "drawing": drawing - task, "redraw": task_after - drawing, "script": script_after - script}
@@ -127,7 +126,7 @@ def measure(url: str, count: int, seed: int, first: bool = False) -> list[dict[s
         page.get_by_text("Prediction:").wait_for(timeout=120_000)  # the first stroke loads TensorFlow and the model
         wait_until_idle(page, timeout_ms=60_000)
         if first:
-            page.locator('button[title="Undo"]').click()
+            page.locator('button[data-action="undo"]').click()
             wait_until_idle(page)
         page.evaluate(MARKS_JS)
         cdp = page.context.new_cdp_session(page)

@@ -152,7 +152,7 @@ def test_drawn_pixels_go_through_with_the_recipe_pictures_made_only_when_opened(
 
 def draw_stroke(page, points) -> None:
     """Drag the mouse through ``points`` (fractions of the canvas) on the drawing canvas, in small steps."""
-    canvas = page.locator("canvas.upper-canvas")
+    canvas = page.locator("canvas.digit-canvas")
     canvas.wait_for()
     box = canvas.bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
@@ -179,6 +179,11 @@ def test_drawn_digit_shows_preview_feature_maps_and_prediction(page, app_url, ti
     assert np.isfinite(float(page.get_by_text("with probability").inner_text().split()[2].rstrip("%.")))
 
 
+INK_JS = """canvas => {  // how many of the canvas's pixels hold ink
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let ink = 0; for (let i = 0; i < pixels.length; i += 4) { if (pixels[i] > 128) ink++; } return ink; }"""
+
+
 def ink_sentence(page) -> str:
     """The preview's "N of 784 pixels hold ink" sentence, once the page is idle."""
     wait_until_idle(page)
@@ -202,6 +207,10 @@ def test_the_drawing_survives_another_input_and_another_page(page, app_url):
     sidebar.get_by_text("Draw a digit", exact=True).click()
     page.get_by_text("28x28, draw").wait_for()
     assert ink_sentence(page) == drawn
+    assert page.locator("canvas.digit-canvas").evaluate(INK_JS) > 100  # the canvas drew its strokes again
+    page.locator('button[data-action="clear"]').click()  # the bin
+    page.get_by_text(t("draw.digit.empty")).wait_for()
+    assert page.locator("canvas.digit-canvas").evaluate(INK_JS) == 0
     assert not browser_trouble(page), browser_trouble(page)
 
 

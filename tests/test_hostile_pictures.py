@@ -2,13 +2,13 @@
 13,000x13,000 PNG of 20 KB, bytes that are no PNG, too many bytes, a cut-off PNG or an array of the wrong shape each
 get their sentence, with the server's peak memory unmoved; a real canvas picture still becomes the same digit."""
 
+import base64
 import io
 import json
 import os
 import struct
 import subprocess
 import sys
-import types
 import zlib
 
 import numpy as np
@@ -142,8 +142,8 @@ def test_no_hostile_picture_raises_the_peak_memory():
 
 
 def fake_canvas(png: bytes):
-    """A stand-in for ``st_canvas`` whose canvas sends ``png`` (AppTest's real canvas sends nothing)."""
-    return lambda **_: types.SimpleNamespace(image_bytes=png, json_data={"objects": ["crafted"]})
+    """A stand-in for the canvas whose message carries ``png`` (AppTest's real canvas sends nothing)."""
+    return lambda *_: {"png": base64.b64encode(png).decode(), "strokes": [{"w": 18, "p": [40, 40, 200, 200]}]}
 
 
 def test_a_refused_picture_is_a_sentence_and_the_last_drawing_stays(monkeypatch, tmp_path):
@@ -152,13 +152,14 @@ def test_a_refused_picture_is_a_sentence_and_the_last_drawing_stays(monkeypatch,
     at.switch_page("pages/draw_digit.py").run()  # imports the page's parts, the canvas with them, in a script run
     from pages.parts import digit_inputs
 
-    monkeypatch.setattr(digit_inputs, "st_canvas", fake_canvas(black_png(BOMB_SIDE)))
+    monkeypatch.setattr(digit_inputs, "digit_canvas", fake_canvas(black_png(BOMB_SIDE)))
     drawing = np.asarray(drawn_canvas())
-    at.session_state["draw_pixels"], at.session_state["draw_strokes"] = drawing, {"objects": ["the learner's"]}
+    learners = [{"w": 18.0, "p": [60.0, 60.0, 220.0, 220.0]}]
+    at.session_state["draw_pixels"], at.session_state["draw_strokes"] = drawing, learners
     at.run()
     assert not page_trouble(at), page_trouble(at)
     assert [error.value for error in at.error] == [
         "The canvas sent a 13000x13000 picture, not its own 280x280: it was not read, and your last drawing is kept."]
     np.testing.assert_array_equal(at.session_state["draw_pixels"], drawing)
-    assert at.session_state["draw_strokes"] == {"objects": ["the learner's"]}
+    assert at.session_state["draw_strokes"] == learners
     assert "of 784 pixels hold ink" in "\n".join(element.value for element in at.markdown)  # the digit still shows

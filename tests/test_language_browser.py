@@ -3,12 +3,8 @@ keeps what the learner made."""
 
 import pytest
 from conftest import open_app_page, wait_until_idle
-from test_draw_page import SEVEN, draw_stroke
+from test_draw_page import INK_JS, SEVEN, draw_stroke
 from test_pages import browser_trouble
-
-INK_JS = """canvas => {
-    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let ink = 0; for (let i = 0; i < pixels.length; i += 4) { if (pixels[i] > 128) ink++; } return ink; }"""
 
 
 @pytest.fixture
@@ -31,13 +27,13 @@ def test_a_korean_browser_gets_korean_and_the_switch_keeps_the_drawing(korean_pa
     wait_until_idle(page)
     draw_stroke(page, SEVEN)
     wait_until_idle(page, timeout_ms=60_000)
-    drawn = page.locator("canvas.dc-canvas.lower-canvas").evaluate(INK_JS)  # the canvas lives in a shadow root
+    drawn = page.locator("canvas.digit-canvas").evaluate(INK_JS)  # the canvas lives in a shadow root
     assert drawn > 100
     page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
     page.get_by_role("heading", name="Draw a digit", level=1).wait_for()
     wait_until_idle(page)
     assert "lang=en" in page.url
-    assert page.locator("canvas.dc-canvas.lower-canvas").evaluate(INK_JS) == drawn
+    assert page.locator("canvas.digit-canvas").evaluate(INK_JS) == drawn
     page.get_by_text("pixels hold ink").wait_for()  # the digit is still there, now described in English
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Home", exact=True).click()
     page.get_by_role("heading", name="CNN Explorer", level=1).wait_for()

@@ -181,7 +181,7 @@ def test_a_drawn_digit_is_explained_in_chromium(app_url, page, models_dir, small
     """Draw a 7 on the Draw page, open Why this answer? from the sidebar: every panel shows for that digit."""
     saved_models.save_model(small_trained_model, SMALL_MODEL, {}, models_dir)
     open_app_page(page, app_url, "draw_digit")
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator("canvas.digit-canvas").first
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + 0.25 * box["width"], box["y"] + 0.2 * box["height"])
     page.mouse.down()

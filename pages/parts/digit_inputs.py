@@ -6,13 +6,14 @@ own run reads the drawing the canvas last sent (``kept_drawing``).
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from cnnlib.lessons.draw import words as digit_text
 from cnnlib.mnist import preprocess
+from cnnlib.mnist.canvas import MAX_PEN, read_canvas_message
 from cnnlib.mnist.preprocess import CANVAS_SIDE
 from cnnlib.text import t
 from pages import cached_mnist
+from pages.parts.digit_canvas import digit_canvas
 from pages.parts.errors import explained_errors
 
 SPLITS = ("train", "test")  # an MNIST sample from the training digits or the test digits
@@ -20,18 +21,18 @@ SPLITS = ("train", "test")  # an MNIST sample from the training digits or the te
 
 def canvas_input() -> preprocess.PreparedDigit | None:
     """The canvas, white ink on black like MNIST; None until something is drawn. A drawing outlives a visit elsewhere:
-    its strokes come back as ``initial_drawing`` (fixed while the canvas shows, or it would reload on every stroke)
-    and its pixels are kept (a restored canvas sends nothing until the next stroke)."""
-    st.slider(t("draw.canvas.stroke_width"), 5, 40, key="draw_stroke_width")
+    its strokes are drawn again when the canvas mounts (fixed while it shows, or every stroke would resend them) and
+    its pixels are kept (a canvas drawn again sends nothing until the next stroke). Each message is read once."""
+    st.slider(t("draw.canvas.stroke_width"), 5, MAX_PEN, key="draw_stroke_width")
     if "draw_canvas" not in st.session_state:  # the canvas mounts (first visit, other input or page before)
-        st.session_state["draw_canvas_restored"] = st.session_state.get("draw_strokes")
-    result = st_canvas(stroke_width=st.session_state["draw_stroke_width"], stroke_color="#FFFFFF", key="draw_canvas",
-                       background_color="#000000", height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
-                       initial_drawing=st.session_state["draw_canvas_restored"], return_image_data=True)
-    with explained_errors():  # a picture refused unread: its sentence, and the last drawing kept
-        if (png := result.image_bytes) is not None:  # its PNG, decoded from base64 on each access: once
-            st.session_state["draw_pixels"] = preprocess.canvas_pixels(png)
-            st.session_state["draw_strokes"] = result.json_data
+        st.session_state["draw_canvas_restored"] = st.session_state.get("draw_strokes", [])
+    message = digit_canvas("draw_canvas", st.session_state["draw_stroke_width"],
+                           st.session_state["draw_canvas_restored"])
+    with explained_errors():  # a message refused unread: its sentence, and the last drawing kept
+        if message is not None and message != st.session_state.get("draw_message"):  # a stroke, an Undo, a Clear
+            st.session_state["draw_message"] = message
+            drawing = read_canvas_message(message)
+            st.session_state["draw_pixels"], st.session_state["draw_strokes"] = drawing.pixels, drawing.strokes
     st.caption(t("draw.canvas.caption", size=CANVAS_SIDE))
     return kept_drawing()
 

@@ -22,6 +22,7 @@ from pages.parts.state import init_page
 ensure_app_navigation()
 
 REFRESH_S, QUICK_REFRESH_S = 1.0, 0.1  # quick while a run starts (its first costs show at once), then every second
+FIRST_COST_WAIT_S = 0.4  # a run drawn for the first time waits this long for its first cost: drawn in the same run
 MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
                    "train_limit": None}
@@ -105,7 +106,8 @@ def live_panel() -> None:
         st.info(t("train.controls.idle"))
         st.plotly_chart(cost_curve_figure(Progress()), key="train_cost_axes", width="stretch")
         return
-    progress, before = run.snapshot(), st.session_state["train_rendered"]
+    before = st.session_state["train_rendered"]  # a run new to the page (Start was pressed) waits for its first cost
+    progress = run.snapshot() if before and before[0] == run.run_id else run.first_cost(FIRST_COST_WAIT_S)
     st.session_state["train_rendered"] = (run.run_id, progress.milestone)
     if progress.finished and progress.model_name and before != st.session_state["train_rendered"]:
         st.session_state["train_model_choice"] = progress.model_name  # Saved models shows the new model

@@ -307,3 +307,22 @@ def test_a_waiter_sleeps_until_the_run_changes_and_wakes_at_once():
     assert changed.waits == 1 and not answers  # asleep since it started: no polling
     _, took = promptly(lambda: (run.stop(), waiter.join(PROMPT_S)))  # cancelling the queued run notifies
     assert answers == [True] and changed.waits == 1 and took < PROMPT_S
+
+
+def test_a_new_run_is_waited_for_until_its_first_cost_and_no_longer(registry, monkeypatch):
+    script(monkeypatch, batches=200, batch_s=0.3)
+    run = registry.submit(TrainConfig(model_name="m"), "learner")
+    progress = run.first_cost(WAIT_S)
+    assert progress.batch_costs == [2.3]  # woken by the first batch (the second comes 0.3 s later), not the timeout
+    progress, took = promptly(lambda: run.first_cost(WAIT_S))
+    assert progress.batches_done <= 2 and took < PROMPT_S  # a cost is in: no waiting
+    run.stop()
+    assert finished(run).state == RunState.DONE
+
+
+def test_a_run_without_a_first_cost_is_waited_for_no_longer_than_asked(registry, monkeypatch):
+    script(monkeypatch, start_s=WAIT_S)
+    run = registry.submit(TrainConfig(model_name="m"), "learner")
+    progress, took = promptly(lambda: run.first_cost(0.3))
+    assert not progress.batch_costs and 0.3 <= took < PROMPT_S
+    run.stop()

@@ -1,6 +1,7 @@
 """One training run on the server: its config, its trainer process, the thread that follows it, its progress.
 
     run.snapshot()      # the progress as it is now, O(1): safe to read from any thread after the lock is released
+    run.first_cost(0.4) # the progress once the first batch's cost is in (or 0.4 s later)
     run.stop()          # the child finishes its batch, evaluates, saves and exits
     run.wait(30)        # True once the run has finished and its thread is done
 
@@ -139,6 +140,13 @@ class TrainingRun:
     def snapshot(self) -> Progress:
         """The progress as it is now, in O(1) (its series are views, not copies): safe to read after the lock."""
         with self._changed:
+            return self._progress.snapshot()
+
+    def first_cost(self, timeout: float) -> Progress:
+        """The progress once the run has its first batch's cost or has finished, or as it is after ``timeout``
+        seconds; wakes on news, never polls."""
+        with self._changed:
+            self._changed.wait_for(lambda: bool(self._progress.batch_costs) or self._progress.finished, timeout)
             return self._progress.snapshot()
 
     def worker_place(self) -> WorkerPlace | None:

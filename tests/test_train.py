@@ -172,6 +172,9 @@ def test_a_ready_network_serves_only_its_recipe_and_data_size(tmp_path):
     assert not ready.serves(TINY, ready.steps_per_epoch + 1)
     assert not ready.serves(replace(TINY, learning_rate=2e-3), ready.steps_per_epoch)
     assert ready.holds_data_of(tiny_config(tmp_path / "other")) and not ready.holds_data_of(TrainConfig())
+    assert ready.holds_batches_of(tiny_config(tmp_path / "other"), 275)  # the same digits in the same order
+    assert not ready.holds_batches_of(tiny_config(tmp_path, replace(TINY, seed=3)), 275)  # shuffled otherwise
+    assert not ready.holds_batches_of(tiny_config(tmp_path), 250)
 
 
 def test_stop_mid_epoch_finishes_the_batch_and_saves(tmp_path):

@@ -28,7 +28,7 @@ import numpy as np
 from cnnlib.mnist.data import MnistData, load_mnist
 from cnnlib.mnist.strokes import kept_count
 from cnnlib.network.architecture import build_model, one_hot, training_model
-from cnnlib.network.snapshots import MAX_SNAPSHOTS, TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
+from cnnlib.network.snapshots import TEST_BATCH, EpochSnapshots, save_snapshots, snapshot_callback
 from cnnlib.store.saved import SavedModel, save_model
 from cnnlib.store.workspace import workspace_at
 from cnnlib.training.config import Hyperparameters, TrainConfig
@@ -112,25 +112,27 @@ def network_for(hp: Hyperparameters, steps: int, strategy, ready: ReadyNetwork |
     return model, trainee
 
 
-def fit(hp: Hyperparameters, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str,
-        ready: ReadyNetwork | None = None, drawn: np.ndarray | None = None, snapshots: int = MAX_SNAPSHOTS):
+def fit(config: TrainConfig, arrays: TrainingData, emit: Emit, stop_requested: threading.Event, source: str,
+        ready: ReadyNetwork | None = None, drawn: np.ndarray | None = None):
     """Build the model on the best device (or start the ready one from its values), emit ``started``, fit with
-    progress and epoch snapshots (at most ``snapshots`` states, spread over the epochs); ``drawn``: the training
-    digits redrawn as pen strokes, when ``hp`` shows some.
+    progress and epoch snapshots (at most ``config.snapshots`` states, spread over the epochs); ``drawn``: the
+    training digits redrawn as pen strokes, when the recipe shows some.
 
     Returns ``(model, recorder, device, snapshots)``; ``model`` is the network alone, without augmentation.
     """
-    strategy, device = training_strategy()
+    hp, (strategy, device) = config.hp, training_strategy()
     steps = steps_per_epoch(len(arrays.x_train), hp.batch_size)
     model, trainee = network_for(hp, steps, strategy, ready)
     emit({"event": Event.STARTED, "device": device, "data_source": source, "train_count": len(arrays.x_train),
           "validation_count": len(arrays.x_val), "test_count": len(arrays.x_test), "epochs": hp.epochs,
           "batch_size": hp.batch_size, "steps_per_epoch": steps, "hyperparameters": hp.to_dict()})
     recorder = BatchRecorder(emit, stop_requested, len(arrays.x_train), hp.batch_size, len(arrays.x_val))
-    recorded = snapshot_callback(arrays.x_test, arrays.y_test, hp.epochs, snapshots, emit)
-    trainee.fit(training_batches(arrays.x_train, arrays.y_train, drawn, hp), epochs=hp.epochs,
-                validation_data=(arrays.x_val, one_hot(arrays.y_val)), shuffle=False, verbose=0,  # shuffled above
-                callbacks=[keras_callback(recorder), recorded])
+    recorded = snapshot_callback(arrays.x_test, arrays.y_test, hp.epochs, config.snapshots, emit)
+    # the batches come after the network, whose seed (Keras's global one) decides their order too
+    batches = ready.batches if ready is not None and ready.holds_batches_of(config, len(arrays.x_train)) else \
+        training_batches(arrays.x_train, arrays.y_train, drawn, hp)
+    trainee.fit(batches, epochs=hp.epochs, validation_data=(arrays.x_val, one_hot(arrays.y_val)), shuffle=False,
+                verbose=0, callbacks=[keras_callback(recorder), recorded])  # shuffled by the batches
     return model, recorder, device, recorded.snapshots
 
 
@@ -144,8 +146,8 @@ def train(config: TrainConfig, emit: Emit, stop_requested: threading.Event | Non
     arrays = split_training_data(data, config.train_limit)
     drawn = ready.drawn if ready is not None and ready.holds_drawn_of(config, len(arrays.x_train)) else \
         redrawn_training_digits(arrays.x_train, config.hp, emit)
-    model, recorder, device, snapshots = fit(config.hp, arrays, emit, stop_requested or threading.Event(),
-                                             data.source, ready, drawn, config.snapshots)
+    model, recorder, device, snapshots = fit(config, arrays, emit, stop_requested or threading.Event(),
+                                             data.source, ready, drawn)
     evaluation = evaluate(model, arrays.x_test, arrays.y_test, emit)
     emit(evaluation)
     summary = {"test_accuracy": evaluation["test_accuracy"], "epochs": recorder.epochs_done,

@@ -9,7 +9,8 @@ from cnnlib.mnist.preprocess import CANVAS_SIDE
 from cnnlib.text import t
 
 STYLE = """
-.digit-canvas { display: block; touch-action: none; cursor: crosshair; border-radius: 0.5rem; }
+.digit-canvas { display: block; max-width: 100%; height: auto; touch-action: none; cursor: crosshair;
+  border-radius: 0.5rem; }
 .digit-canvas-tools { display: flex; gap: 0.5rem; margin-top: 0.5rem; }
 .digit-canvas-tools button { display: flex; padding: 0.25rem 0.75rem; cursor: pointer; color: inherit;
   background: transparent; border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 0.5rem; }

@@ -208,6 +208,10 @@ def test_the_drawing_survives_another_input_and_another_page(page, app_url):
     page.get_by_text("28x28, draw").wait_for()
     assert ink_sentence(page) == drawn
     assert page.locator("canvas.digit-canvas").evaluate(INK_JS) > 100  # the canvas drew its strokes again
+    draw_stroke(page, [(0.2, 0.8), (0.8, 0.8)])
+    page.wait_for_function(f"() => !document.body.innerText.includes({drawn!r})")
+    page.locator('button[data-action="undo"]').click()  # back to the drawing it came back with
+    page.wait_for_function(f"() => document.body.innerText.includes({drawn!r})")
     page.locator('button[data-action="clear"]').click()  # the bin
     page.get_by_text(t("draw.digit.empty")).wait_for()
     assert page.locator("canvas.digit-canvas").evaluate(INK_JS) == 0

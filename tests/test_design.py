@@ -22,7 +22,7 @@ from cnnlib.store.checks import check_architecture
 from cnnlib.store.saved import load_model
 from cnnlib.text import catalogue
 from cnnlib.training.cli import build_parser, config_from_args
-from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig, specs
+from cnnlib.training.config import PRESETS, Hyperparameters, Preset, TrainConfig, design_refusal, specs
 from cnnlib.training.room import parameter_count
 
 SMALL = dict(epochs=1, batch_size=50)  # nothing here trains for long
@@ -202,7 +202,8 @@ def test_the_recipe_carries_a_design_through_the_cli_arguments(tmp_path):
     config = TrainConfig(hp=replace(PRESETS[Preset.TUTORIAL], layers="conv:8:3,pool:2,dense:32,dropout:0.5"),
                          data_source="offline", model_name="m", models_directory=str(tmp_path))
     assert config_from_args(build_parser().parse_args(config.to_args())) == config
-    assert all(hp.layers == "" for hp in PRESETS.values())  # every preset keeps the tutorial's network
+    assert PRESETS[Preset.TUTORIAL].layers == PRESETS[Preset.FAST].layers == ""  # the tutorial's network
+    assert design_refusal(PRESETS[Preset.BEST].layers) is None and "bn" in PRESETS[Preset.BEST].layers  # its own
 
 
 def test_cli_refuses_an_impossible_design_with_exit_code_2_and_one_line(capsys):

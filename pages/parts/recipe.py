@@ -18,8 +18,8 @@ PREVIEWS = {"drawn_share": "recipes.redrawn_preview", "augment": "recipes.previe
 
 def use_preset(preset: Preset, stop_run: bool = False) -> None:
     """Set every hyperparameter widget to the preset (a button callback: it runs before the widgets are drawn). A
-    preset's button brings its network, the tutorial's; the switch after a failed run (``stop_run``) changes the
-    recipe and keeps the learner's own design, if any."""
+    preset's button brings its network (the tutorial's, or best's own design); the switch after a failed run
+    (``stop_run``) changes the recipe and keeps the learner's own design, if any."""
     values = widgets.widget_values(PRESETS[preset])
     if stop_run:
         values.pop(widgets.widget_key("layers"))

@@ -6,7 +6,7 @@ import pytest
 
 from cnnlib.text import catalogue
 from cnnlib.training.cli import build_parser, config_from_args
-from cnnlib.training.config import (DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, TrainConfig, Widget,
+from cnnlib.training.config import (BEST_DESIGN, DEFAULT_PRESET, PRESETS, Hyperparameters, Preset, TrainConfig, Widget,
                                     option_name, option_type, specs, switch)
 
 
@@ -33,7 +33,7 @@ def test_the_tutorial_preset_is_the_tutorials_recipe_and_fast_is_the_default():
                                                    label_smoothing=0.1)
     assert PRESETS[Preset.BEST] == dataclasses.replace(PRESETS[Preset.FAST], epochs=15, batch_size=128,
                                                        learning_rate=3e-3, beta_1=0.9, beta_2=0.999, augment=True,
-                                                       drawn_share=0.0, label_smoothing=0.0)
+                                                       drawn_share=0.0, label_smoothing=0.0, layers=BEST_DESIGN)
     assert DEFAULT_PRESET == "fast" and PRESETS[DEFAULT_PRESET] == Hyperparameters() == TrainConfig().hp
     assert list(Preset) == ["tutorial", "fast", "best"]
 

@@ -2,10 +2,10 @@
 
 The canvas (``pages/parts/digit_canvas.js``) sends one message each time the pen lifts, a stroke is undone or
 the canvas is cleared: ``{"png": <its 280x280 picture as a base64 PNG, or null once cleared>, "strokes": [{"w":
-<pen width>, "p": [x0, y0, x1, y1, …]}, …]}``. The picture is what the page reads (``preprocess.canvas_pixels`` checks its
-bytes); the strokes are kept only to draw the picture again when the learner comes back to the page. Anything else,
-and more strokes, points or a wider pen than the canvas can make, is a Refusal; the message as a whole is bounded by
-the server's ``maxMessageSize`` (``.streamlit/config.toml``).
+<pen width>, "p": [x0, y0, x1, y1, …]}, …]}``. The picture is what the page reads (``preprocess.canvas_pixels``
+checks its bytes); the strokes are kept only to draw the picture again when the learner comes back to the page.
+Anything else, and more strokes, points or a wider pen than the canvas can make, is a Refusal; the message as a
+whole is bounded by the server's ``maxMessageSize`` (``.streamlit/config.toml``).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ def test_a_cleared_canvas_is_no_pixels_and_no_strokes():
     {"png": None, "strokes": [{"w": 18, "p": [1, float("nan")]}]},
     {"png": None, "strokes": [{"w": 18, "p": [1, None]}]},
     {"png": None, "strokes": [{"w": 18, "p": [1, REACH + 1]}]}, {"png": None, "strokes": [{"w": 18, "p": "1,2"}]},
+    {"png": None, "strokes": [{"w": 18, "p": 5}]}, {"png": None, "strokes": [{"w": 18, "p": {"x": 1}}]},
 ])
 def test_a_message_the_canvas_never_sends_is_refused_unread(message):
     assert refusal_key(message) == "draw.error.canvas_message"

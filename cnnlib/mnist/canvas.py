@@ -62,7 +62,8 @@ def checked_strokes(strokes: object) -> list[dict]:
     """The strokes as plain numbers; Refusal for a shape the canvas never sends or more than it can draw."""
     if not isinstance(strokes, list) or not all(isinstance(stroke, dict) for stroke in strokes):
         raise Refusal("draw.error.canvas_message")
-    if len(strokes) > MAX_STROKES or sum(len(stroke.get("p") or ()) for stroke in strokes) > 2 * MAX_POINTS:
+    values = sum(len(points) for stroke in strokes if isinstance(points := stroke.get("p"), list))
+    if len(strokes) > MAX_STROKES or values > 2 * MAX_POINTS:
         raise too_much()
     return [checked_stroke(stroke) for stroke in strokes]
 

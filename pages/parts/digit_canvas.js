@@ -1,6 +1,6 @@
 // The Draw page's canvas (a Streamlit components v2 component): white ink on black, 280x280, strokes drawn with
-// round ends and smoothed through their midpoints. On each mouse-up, Undo or Clear it sends its picture (a PNG,
-// base64) and its strokes at once, as the state value "drawing"; Clear sends no picture and no strokes.
+// round ends and smoothed through their midpoints. Each time the pen lifts, and on Undo or Clear, it sends its
+// picture (a PNG, base64) and its strokes at once, as the state value "drawing"; Clear sends no picture, no strokes.
 // data: {side, pen, strokes (a drawing to restore when it mounts), undo, clear (the buttons' words)}.
 
 const canvases = new WeakMap(); // parentElement -> its canvas's state, so a rerun with new data keeps the drawing
@@ -47,6 +47,7 @@ function position(state, event) {
 function listen(state) {
   const canvas = state.canvas;
   canvas.addEventListener("pointerdown", (event) => {
+    if (state.current || event.button !== 0) return; // one pen at a time: a second finger or a right click draws not
     canvas.setPointerCapture(event.pointerId);
     state.current = { w: state.pen, p: position(state, event) };
     paint(state);

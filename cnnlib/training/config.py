@@ -10,8 +10,8 @@ the JSON card beside a saved model and the page's widgets are all read from thes
     PRESETS[Preset.TUTORIAL]     the tutorial's recipe, made of every field's ``tutorial`` value
     PRESETS[Preset.BEST]         the most accurate recipe: 15 epochs of batches of 128 on shifted, turned and zoomed
                                  digits, Adam's usual betas (with fast's 0.7 / 0.9 it fell to 0.956 on full MNIST),
-                                 and a network of its own (``BEST_DESIGN``: 0.9948-0.9952 against the tutorial's
-                                 0.9938-0.9945 on full MNIST, seeds 0 and 1, at twice the time)
+                                 and a network of its own (``BEST_DESIGN``: 0.9948-0.9955 against the tutorial's
+                                 0.9938-0.9945 on full MNIST, seeds 0-2, at twice the time)
     TrainConfig(hp, data_source="offline").to_args()   the CLI arguments that reproduce a run
 
 ``layers`` is the network's design as text (``cnnlib.network.design``, e.g. ``conv:16:3,pool:2,dense:64``); empty, the

@@ -52,6 +52,7 @@ MARKS_JS = """() => {
         if (app.getAttribute('data-test-script-state') === 'notRunning') window.marks.done.push(performance.now());
     }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""  # the canvas's mouse-up times, the page's messages to the server and the times each run ended, in its own clock
+SENT_AFTER_JS = """(count) => window.marks.sent.some(time => time > window.marks.up[count - 1])"""
 RERUN_AFTER_JS = """(count) => {
     const up = window.marks.up[count - 1];
     const sent = window.marks.sent.find(time => time > up);
@@ -88,11 +89,17 @@ async def one_digit(page, path, strokes_done: int) -> tuple[float | None, str | 
                 await page.get_by_text("Prediction:").count():
             break
         if time.monotonic() > deadline:
-            return None, "no rerun within 10 s" if latency is None else "no prediction within 10 s"
+            return None, (await unanswered(page, strokes_done + 1) if latency is None else "no prediction within 10 s")
         await asyncio.sleep(0.02)
     if await page.locator('[data-testid="stException"]').count():
         return latency / 1000, "exception box"
     return latency / 1000, None
+
+
+async def unanswered(page, count: int) -> str:
+    """Why stroke ``count`` got no run: its message never left the browser, or it left and no run followed."""
+    sent = await page.evaluate(SENT_AFTER_JS, count)
+    return "no rerun within 10 s: " + ("its message was sent, no run followed" if sent else "no message was sent")
 
 
 async def open_draw_page(context, url: str, learner_id: str, path) -> object:

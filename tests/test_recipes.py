@@ -120,5 +120,5 @@ def test_cli_preset_best_trains_with_augmentation_and_saves_the_network_alone(tm
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["hyperparameters"] == {**PRESETS[Preset.BEST].to_dict(), "epochs": 1}
     assert [layer.name for layer in load_model(out).layers] == [  # the network alone, without the augmentation
-        "conv1", "bn1", "conv2", "bn2", "pool1", "conv3", "bn3", "conv4", "bn4", "pool2", "flatten", "dense1", "bn5",
-        "dropout1", "logits"]
+        "conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "dropout1", "conv4", "bn4", "conv5", "bn5", "conv6", "bn6",
+        "dropout2", "conv7", "bn7", "flatten", "dropout3", "logits"]

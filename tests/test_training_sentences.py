@@ -3,6 +3,8 @@
 import time
 from dataclasses import replace
 
+import pytest
+
 from cnnlib import text
 from cnnlib.store.saved import SavedModel, models_table
 from cnnlib.training.config import PRESETS, Hyperparameters, Preset
@@ -81,6 +83,14 @@ def test_presets_runs_and_devices_read_as_before():
     assert run_label(2, PRESETS[Preset.TUTORIAL]) == "#2: N(0, 1) filters, lr 0.01, batch 100, keep 0.75"
     assert run_label(3, replace(recipe, layers="conv:8:3,gap")) == "#3: network conv:8:3,gap, He-normal, lr 0.001, batch 50"
     assert device_text({"kind": "gpus", "name": "H200", "count": 2}) == "2 GPUs (H200), MirroredStrategy"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_every_presets_caption_shows_what_it_reached_in_both_languages(monkeypatch, language):
+    monkeypatch.setattr(text, "_language_resolver", lambda: language)
+    captions = {preset: preset_caption(preset) for preset in Preset}
+    assert "98.43%" in captions[Preset.TUTORIAL] and "99.22%" in captions[Preset.FAST]
+    assert "99.55%" in captions[Preset.BEST] and "99.63%" in captions[Preset.BEST]  # its three seeds' range
 
 
 def test_a_runs_caption_and_label_name_its_data_and_filters_in_the_learners_language(monkeypatch):

@@ -169,7 +169,9 @@ def failure_message(error: BaseException) -> str:
 def ready_network(config: TrainConfig = TrainConfig()) -> ReadyNetwork | None:
     """The data and a traced network for the run a Train page starts without changes (the default preset on the
     default data; a trainer actor gets that run's config with its data resolved by the server); None when that cannot
-    be had: the run then meets the same problem itself and says so."""
+    be had: the run then meets the same problem itself and says so. The parser's words are read from the catalogue
+    here too (30 ms of TOML), so that a Start reads no file before its first batch."""
+    build_parser()
     try:
         return prepare(config)
     except Exception:  # noqa: BLE001 - getting ready is only a head start; the run reports what went wrong

@@ -162,12 +162,16 @@ def overlay_panel() -> None:
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
 with explained_errors():
-    recipe_panel()
-    config = data_panel()
-    blocked = designer.designer_panel(config)
+    choices_place, controls_place, live_place = st.container(), st.container(), st.container()
+    with live_place:  # drawn first: after Start it waits for the first cost while the trainer has the cores
+        live_panel()
+    with choices_place:
+        recipe_panel()
+        config = data_panel()
+        blocked = designer.designer_panel(config)
     st.session_state[CHOICES] = {key: st.session_state[key] for key in CHOICE_DEFAULTS}
-    controls_panel(config, latest_for(current_workspace()), blocked)
-    live_panel()
+    with controls_place:
+        controls_panel(config, latest_for(current_workspace()), blocked)
     overlay_panel()
     saved_models_panel("train")
     server_registry().keep_trainer_ready()  # a trainer waits with a network traced: Start answers at once

@@ -8,9 +8,11 @@ end of the run that shows the updated ``Prediction: D`` (the page idle again wit
 mouse-up, which may be the Undo's). Errors: no run within 10 s, no prediction within 10 s, an exception box,
 a JavaScript error. Learner 0 also trains on the Train page meanwhile; its
 images/s is compared with the same training alone on the same server, before the load. The browsers, the server and
-the trainer share the machine's CPUs, so the numbers are what one machine serves with its own browsers on it; the
-server's own CPU time per stroke (read from /proc) says how many learners it could serve with their browsers on
-their own machines.
+the trainer share the machine's CPUs, so the numbers are what one machine serves with its own browsers on it. A stroke
+with no answer within 10 s counts as slower than any answer in the percentiles. The CPU time each kind of process
+used meanwhile (read from /proc: the Chromium processes, Playwright's driver, the server, its trainer, this bench,
+the rest) says what the class's pace would need: the browsers' share is what the learners' own machines would pay,
+the server's how many learners it serves with their browsers on their own machines.
 
 Usage: python bench/classroom_load.py [--learners 10] [--seconds 60] [--teacher-model PATH]
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import shutil
 import statistics
@@ -29,7 +32,7 @@ from pathlib import Path
 
 from cold_start import CHROMIUM_ARGS, ROOT
 from drawn_digits import MOUSE_STEP, digit_strokes, train_default_model
-from first_cost import IDLE_APP, classroom_server, process_stat
+from first_cost import IDLE_APP, classroom_server, is_trainer, processes
 
 sys.path.insert(0, str(ROOT))
 from cnnlib.mnist.data import load_offline  # noqa: E402
@@ -37,6 +40,7 @@ from cnnlib.store.saved import list_models  # noqa: E402
 from cnnlib.store.workspace import workspace  # noqa: E402
 
 RERUN_TIMEOUT_S, DRAW_EVERY_S, TRAIN_ALONE_S = 10.0, 2.0, 30.0
+CPU_GROUPS = ("browsers", "driver", "server", "trainer", "bench", "other")  # what the machine's CPU time went to
 MARKS_JS = """() => {
     window.marks = {up: [], sent: [], done: []};
     document.addEventListener('pointerup', event => {
@@ -50,8 +54,10 @@ MARKS_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     new MutationObserver(() => {
         if (app.getAttribute('data-test-script-state') === 'notRunning') window.marks.done.push(performance.now());
-    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""  # the canvas's mouse-up times, the page's messages to the server and the times each run ended, in its own clock
+    }).observe(app, {attributes: true, childList: true, characterData: true, subtree: true});
+}"""  # the canvas's mouse-up times, the page's messages to the server and the times the page changed while no run was
+# on, in its own clock: a run ends with the state going back to notRunning, or, when the browser is so busy that React
+# draws a whole short run in one go, with its content changing while the state stays notRunning
 SENT_AFTER_JS = """(count) => window.marks.sent.some(time => time > window.marks.up[count - 1])"""
 RERUN_AFTER_JS = """(count) => {
     const up = window.marks.up[count - 1];
@@ -151,7 +157,7 @@ async def learner(browser, url: str, number: int, paths, start_at: float, stop_a
         began = time.monotonic()
         latency, error = await one_digit(page, paths[(number + done) % len(paths)], done)
         done += 1
-        found["latencies"] += [latency] if latency is not None else []
+        found["latencies"].append(math.inf if latency is None else latency)  # unanswered: slower than any answer
         found["errors"] += [f"learner {number}: {error}"] if error else []
         await undo(page, wait=False)  # a stroke during its rerun restarts the run: the learner does not wait
         await asyncio.sleep(max(0.0, DRAW_EVERY_S - (time.monotonic() - began)))
@@ -180,12 +186,36 @@ async def train_for(context, learner_id: str, url: str, seconds: float, models: 
     return saved[0].metadata.get("images_per_second") if saved else None
 
 
-async def server_cpu(pid: int, start_at: float, stop_at: float) -> float:
-    """The server's CPU seconds while the class draws (the trainer is a process of its own, not counted)."""
+def group_of(pid: int, parent: int, command: bytes, server_pid: int) -> str:
+    """What a process is, of ``CPU_GROUPS``: the server, its trainer, a Chromium process, Playwright's driver, this
+    bench, or anything else on the machine."""
+    if pid == server_pid:
+        return "server"
+    if is_trainer(parent, command, server_pid):
+        return "trainer"
+    if b"chromium" in command:
+        return "browsers"
+    if b"run-driver" in command:
+        return "driver"
+    return "bench" if pid == os.getpid() else "other"
+
+
+def cpu_by_process(server_pid: int) -> dict[int, tuple[str, float]]:
+    """Each process on this machine: what it is (``group_of``) and the CPU seconds it has used so far."""
+    return {pid: (group_of(pid, parent, command, server_pid), seconds)
+            for pid, parent, seconds, command in processes()}
+
+
+async def class_cpu(server_pid: int, start_at: float, stop_at: float) -> dict[str, float]:
+    """The CPU seconds each group of processes used while the class draws (a process that ended meanwhile is not
+    counted; one that started, all of it)."""
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    before = process_stat(pid)[1]
+    before = cpu_by_process(server_pid)
     await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
-    return process_stat(pid)[1] - before
+    totals = dict.fromkeys(CPU_GROUPS, 0.0)
+    for pid, (group, seconds) in cpu_by_process(server_pid).items():
+        totals[group] += seconds - before.get(pid, (group, 0.0))[1]
+    return totals
 
 
 async def measure(url: str, pid: int, models: Path, learners: int, seconds: float) -> dict:
@@ -202,8 +232,8 @@ async def measure(url: str, pid: int, models: Path, learners: int, seconds: floa
         start_at = time.monotonic() + 60 + 3 * learners  # every learner's page is open and its model read by then
         drawing = [learner(browser, url, number, paths, start_at + number * DRAW_EVERY_S / learners,
                            start_at + seconds, found, first if number == 0 else None) for number in range(learners)]
-        *_, found["server_cpu"], found["loaded"] = await asyncio.gather(
-            *drawing, server_cpu(pid, start_at, start_at + seconds), train_after(*first, url, start_at, seconds, models))
+        *_, found["cpu"], found["loaded"] = await asyncio.gather(
+            *drawing, class_cpu(pid, start_at, start_at + seconds), train_after(*first, url, start_at, seconds, models))
         for context in found["contexts"]:
             await context.close()
         await browser.close()
@@ -216,19 +246,43 @@ async def train_after(context, learner_id: str, url: str, start_at: float, secon
     return await train_for(context, learner_id, url, seconds, models)
 
 
-def report(found: dict, learners: int, seconds: float) -> None:
-    """Print the latencies' median and 95th percentile, the errors and the trainer's speed."""
-    latencies = sorted(found["latencies"])
-    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else float("nan")
+def seconds_text(value: float) -> str:
+    """A latency as the report prints it: an unanswered stroke's infinity as "none within 10 s"."""
+    return f"{value:.2f} s" if math.isfinite(value) else f"none within {RERUN_TIMEOUT_S:.0f} s"
+
+
+def latency_report(found: dict, learners: int, seconds: float) -> None:
+    """Print the strokes' median, 95th percentile and slowest (unanswered strokes count as slower than any answer),
+    and the errors."""
+    latencies = sorted(found["latencies"]) or [math.nan]
+    unanswered = sum(not math.isfinite(latency) for latency in latencies)
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
     print(f"{learners} learners drawing every {DRAW_EVERY_S:.0f} s for {seconds:.0f} s on {os.cpu_count()} CPUs "
-          f"(the browsers on the same machine): {len(latencies)} strokes")
-    print(f"mouse-up to updated prediction: p50 {statistics.median(latencies) if latencies else float('nan'):.2f} s, "
-          f"p95 {p95:.2f} s, max {max(latencies, default=float('nan')):.2f} s")
+          f"(the browsers on the same machine): {len(found['latencies'])} strokes of the "
+          f"{learners * seconds / DRAW_EVERY_S:.0f} the pace asks for, {unanswered} unanswered")
+    print(f"mouse-up to updated prediction: p50 {seconds_text(statistics.median(latencies))}, "
+          f"p95 {seconds_text(p95)}, max {seconds_text(latencies[-1])}")
     print(f"errors: {len(found['errors'])}" + "".join(f"\n  {error}" for error in found["errors"][:20]))
-    per_stroke = found["server_cpu"] / max(1, len(latencies))
-    print(f"server CPU while drawing: {found['server_cpu']:.1f} s of {seconds:.0f} s, {per_stroke * 1000:.0f} ms per "
-          f"stroke and its undo: one core would serve about {DRAW_EVERY_S / per_stroke:.0f} learners drawing every "
-          f"{DRAW_EVERY_S:.0f} s with their browsers on their own machines")
+
+
+def cpu_report(found: dict, learners: int, seconds: float) -> None:
+    """Print where the machine's CPU time went while the class drew, per stroke (with its undo), and how many cores
+    the class's pace (one digit every ``DRAW_EVERY_S`` per learner) would need."""
+    cpu, strokes_drawn = found["cpu"], max(1, len(found["latencies"]))
+    print(f"CPU while drawing, of {seconds * os.cpu_count():.0f} CPU-seconds: " + ", ".join(
+        f"{group} {cpu[group]:.1f} s ({cpu[group] / strokes_drawn * 1000:.0f} ms a stroke)" for group in CPU_GROUPS))
+    per_stroke = {group: cpu[group] / strokes_drawn for group in CPU_GROUPS}
+    pace = learners / DRAW_EVERY_S  # strokes a second at the class's pace
+    print(f"at the class's pace ({pace:.0f} strokes a second): the browsers alone would need "
+          f"{per_stroke['browsers'] * pace:.1f} cores, Playwright's driver {per_stroke['driver'] * pace:.1f}, "
+          f"the server {per_stroke['server'] * pace:.1f}; with the browsers on the learners' own machines one core "
+          f"serves about {DRAW_EVERY_S / max(per_stroke['server'], 1e-9):.0f} learners")
+
+
+def report(found: dict, learners: int, seconds: float) -> None:
+    """Print the latencies, the errors, where the CPU time went and the trainer's speed."""
+    latency_report(found, learners, seconds)
+    cpu_report(found, learners, seconds)
     alone, loaded = found["alone"], found["loaded"]
     ratio = f" ({loaded / alone:.0%} of alone)" if alone and loaded else ""
     print(f"trainer images/s: {alone} alone, {loaded} while the class draws{ratio}")

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,18 +48,22 @@ def is_trainer(parent: int, command: bytes, server_pid: int) -> bool:
     return (parent == server_pid and b"cnnlib.train" in command) or command.startswith(ACTOR_TITLE)
 
 
-def trainers(server_pid: int) -> dict[int, float]:
-    """CPU seconds used so far by each trainer process of the server, by process id."""
-    found = {}
+def processes() -> Iterator[tuple[int, int, float, bytes]]:
+    """Every process on this machine: its id, its parent, the CPU seconds it has used so far and its command line."""
     for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():  # /proc/self and the kernel's own files
+            continue
         try:
             parent, seconds = process_stat(entry.name)
             command = (entry / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue
-        if is_trainer(parent, command, server_pid):
-            found[int(entry.name)] = seconds
-    return found
+        yield int(entry.name), parent, seconds, command
+
+
+def trainers(server_pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each trainer process of the server, by process id."""
+    return {pid: seconds for pid, parent, seconds, command in processes() if is_trainer(parent, command, server_pid)}
 
 
 def wait_until_trainer_idle(server_pid: int, quiet_s: int = 3, timeout_s: float = 300) -> None:

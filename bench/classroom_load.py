@@ -254,8 +254,8 @@ def seconds_text(value: float) -> str:
 def latency_report(found: dict, learners: int, seconds: float) -> None:
     """Print the strokes' median, 95th percentile and slowest (unanswered strokes count as slower than any answer),
     and the errors."""
+    unanswered = sum(not math.isfinite(latency) for latency in found["latencies"])
     latencies = sorted(found["latencies"]) or [math.nan]
-    unanswered = sum(not math.isfinite(latency) for latency in latencies)
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
     print(f"{learners} learners drawing every {DRAW_EVERY_S:.0f} s for {seconds:.0f} s on {os.cpu_count()} CPUs "
           f"(the browsers on the same machine): {len(found['latencies'])} strokes of the "
@@ -269,9 +269,9 @@ def cpu_report(found: dict, learners: int, seconds: float) -> None:
     """Print where the machine's CPU time went while the class drew, per stroke (with its undo), and how many cores
     the class's pace (one digit every ``DRAW_EVERY_S`` per learner) would need."""
     cpu, strokes_drawn = found["cpu"], max(1, len(found["latencies"]))
-    print(f"CPU while drawing, of {seconds * os.cpu_count():.0f} CPU-seconds: " + ", ".join(
-        f"{group} {cpu[group]:.1f} s ({cpu[group] / strokes_drawn * 1000:.0f} ms a stroke)" for group in CPU_GROUPS))
     per_stroke = {group: cpu[group] / strokes_drawn for group in CPU_GROUPS}
+    print(f"CPU while drawing, of {seconds * os.cpu_count():.0f} CPU-seconds: " + ", ".join(
+        f"{group} {cpu[group]:.1f} s ({per_stroke[group] * 1000:.0f} ms a stroke)" for group in CPU_GROUPS))
     pace = learners / DRAW_EVERY_S  # strokes a second at the class's pace
     print(f"at the class's pace ({pace:.0f} strokes a second): the browsers alone would need "
           f"{per_stroke['browsers'] * pace:.1f} cores, Playwright's driver {per_stroke['driver'] * pace:.1f}, "

@@ -275,8 +275,10 @@ def cpu_report(found: dict, learners: int, seconds: float) -> None:
     pace = learners / DRAW_EVERY_S  # strokes a second at the class's pace
     print(f"at the class's pace ({pace:.0f} strokes a second): the browsers alone would need "
           f"{per_stroke['browsers'] * pace:.1f} cores, Playwright's driver {per_stroke['driver'] * pace:.1f}, "
-          f"the server {per_stroke['server'] * pace:.1f}; with the browsers on the learners' own machines one core "
-          f"serves about {DRAW_EVERY_S / max(per_stroke['server'], 1e-9):.0f} learners")
+          f"the server {per_stroke['server'] * pace:.1f}")
+    if per_stroke["server"]:  # nothing drawn, nothing to scale
+        print(f"with the browsers on the learners' own machines one core serves about "
+              f"{DRAW_EVERY_S / per_stroke['server']:.0f} learners drawing every {DRAW_EVERY_S:.0f} s")
 
 
 def report(found: dict, learners: int, seconds: float) -> None:

@@ -1,18 +1,19 @@
 """A class on one server (issue 10, item 7): N learners draw on the Draw page at once while one of them trains.
 
-Each learner is a browser context of its own in one headless Chromium (async Playwright), in classroom mode, all
-reading the teacher's model from ``<models>/shared/`` (the app's default preset trained on the offline subset by
-the CLI, unless ``--teacher-model`` names one), so every stroke runs the whole network. Each draws an MNIST test
-digit as one mouse stroke every 2 s for ``--seconds`` (60), and undoes it. Measured per stroke: from mouse-up to the
-end of the run that shows the updated ``Prediction: D`` (the page idle again with it; not the first run to end after
-mouse-up, which may be the Undo's). Errors: no run within 10 s, no prediction within 10 s, an exception box,
-a JavaScript error. Learner 0 also trains on the Train page meanwhile; its
-images/s is compared with the same training alone on the same server, before the load. The browsers, the server and
-the trainer share the machine's CPUs, so the numbers are what one machine serves with its own browsers on it. A stroke
-with no answer within 10 s counts as slower than any answer in the percentiles. The CPU time each kind of process
-used meanwhile (read from /proc: the Chromium processes, Playwright's driver, the server, its trainer, this bench,
-the rest) says what the class's pace would need: the browsers' share is what the learners' own machines would pay,
-the server's how many learners it serves with their browsers on their own machines.
+Each learner is a browser context of its own in one headless Chromium (async Playwright), in classroom mode, all reading
+the teacher's model from ``<models>/shared/`` (the app's default preset trained on the offline subset by the CLI, unless
+``--teacher-model`` names one), so every stroke runs the whole network. Each draws an MNIST test digit as one mouse
+stroke every 2 s for ``--seconds`` (60), and undoes it. Measured per stroke: from mouse-up to the end of the run that
+shows the updated ``Prediction: D`` (the page idle again with it; not the first run to end after mouse-up, which may be
+the Undo's), waited for inside the page as its content changes: asking the page every few ms from here cost the browsers
+it measures (and Playwright's driver) work no learner's browser does. Errors: no run within 10 s, no prediction within
+10 s, an exception box, a JavaScript error. Learner 0 also trains on the Train page meanwhile; its images/s is compared
+with the same training alone on the same server, before the load. The browsers, the server and the trainer share the
+machine's CPUs, so the numbers are what one machine serves with its own browsers on it. A stroke with no answer within
+10 s counts as slower than any answer in the percentiles. The CPU time each kind of process used meanwhile (read from
+/proc: the Chromium processes, Playwright's driver, the server, its trainer, this bench, the rest) says what the class's
+pace would need: the browsers' share is what the learners' own machines would pay, the server's how many learners it
+serves with their browsers on their own machines.
 
 Usage: python bench/classroom_load.py [--learners 10] [--seconds 60] [--teacher-model PATH]
 """
@@ -55,16 +56,32 @@ MARKS_JS = """() => {
     new MutationObserver(() => {
         if (app.getAttribute('data-test-script-state') === 'notRunning') window.marks.done.push(performance.now());
     }).observe(app, {attributes: true, childList: true, characterData: true, subtree: true});
+    window.rerunAfter = (count) => {
+        const up = window.marks.up[count - 1];
+        const sent = window.marks.sent.find(time => time > up);
+        const done = window.marks.done.filter(time => sent !== undefined && time > sent);
+        return done.length ? Math.max(...done) - up : null;
+    };
 }"""  # the canvas's mouse-up times, the page's messages to the server and the times the page changed while no run was
 # on, in its own clock: a run ends with the state going back to notRunning, or, when the browser is so busy that React
 # draws a whole short run in one go, with its content changing while the state stays notRunning
 SENT_AFTER_JS = """(count) => window.marks.sent.some(time => time > window.marks.up[count - 1])"""
-RERUN_AFTER_JS = """(count) => {
-    const up = window.marks.up[count - 1];
-    const sent = window.marks.sent.find(time => time > up);
-    const done = window.marks.done.filter(time => sent !== undefined && time > sent);
-    return done.length ? Math.max(...done) - up : null;
-}"""  # the latest run end since the canvas sent the stroke (as the pen lifts; a run ending before is an Undo's)
+ANSWER_JS = """([count, timeoutMs]) => new Promise(resolve => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const answer = () => {
+        const latency = window.rerunAfter(count);
+        const idle = app.getAttribute('data-test-script-state') === 'notRunning';
+        return latency !== null && idle && app.textContent.includes('Prediction:') ? latency : null;
+    };
+    const finish = (latency) => { observer.disconnect(); clearTimeout(timer); resolve(latency); };
+    const observer = new MutationObserver(() => { const latency = answer(); if (latency !== null) finish(latency); });
+    const timer = setTimeout(() => finish(answer()), timeoutMs);
+    observer.observe(app, {attributes: true, childList: true, characterData: true, subtree: true});
+    if (answer() !== null) finish(answer());
+})"""  # the latest run end since the canvas sent stroke ``count`` (as the pen lifts; a run ending before is an Undo's),
+# once the page is idle with a prediction, or null after ``timeoutMs``: waited for in the page, as its content changes,
+# so that the bench's waiting costs the browsers it measures nothing between changes
+RERUN_AFTER_JS = """(count) => window.rerunAfter(count)"""
 
 
 def strokes(count: int) -> list[list[tuple[int, int]]]:
@@ -88,15 +105,10 @@ async def one_digit(page, path, strokes_done: int) -> tuple[float | None, str | 
     """Draw one digit and wait for its prediction: (seconds from mouse-up to the end of the run that showed it, the
     error if any). The answer is the page idle again with ``Prediction: D`` in it."""
     await stroke(page, path)
-    deadline = time.monotonic() + RERUN_TIMEOUT_S
-    while True:
-        latency = await page.evaluate(RERUN_AFTER_JS, strokes_done + 1)
-        if latency is not None and await page.locator(IDLE_APP).count() and \
-                await page.get_by_text("Prediction:").count():
-            break
-        if time.monotonic() > deadline:
-            return None, (await unanswered(page, strokes_done + 1) if latency is None else "no prediction within 10 s")
-        await asyncio.sleep(0.02)
+    latency = await page.evaluate(ANSWER_JS, [strokes_done + 1, RERUN_TIMEOUT_S * 1000])
+    if latency is None:
+        ran = await page.evaluate(RERUN_AFTER_JS, strokes_done + 1) is not None
+        return None, "no prediction within 10 s" if ran else await unanswered(page, strokes_done + 1)
     if await page.locator('[data-testid="stException"]').count():
         return latency / 1000, "exception box"
     return latency / 1000, None

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import APP_PATH, open_app_page, wait_until_idle
+from conftest import APP_PATH, open_app_page, separate_tabs, wait_until_idle
 from streamlit.testing.v1 import AppTest
 from test_pages import browser_trouble, page_trouble
 
@@ -188,6 +188,26 @@ def ink_sentence(page) -> str:
     """The preview's "N of 784 pixels hold ink" sentence, once the page is idle."""
     wait_until_idle(page)
     return page.get_by_text("pixels hold ink").inner_text().split(". ")[-1]
+
+
+@pytest.mark.browser
+def test_the_canvas_is_sharp_on_a_dense_screen_and_sends_the_plain_screens_picture(browser, page, app_url):
+    """On a screen of two pixels per CSS pixel the canvas holds 560x560 pixels in its 280x280 box (a pixel for each
+    of the screen's), and the digit the page reads from it is the one a plain screen's canvas gives."""
+    open_app_page(page, app_url, "draw_digit")
+    draw_stroke(page, SEVEN)
+    page.get_by_text("28x28, draw").wait_for(timeout=60_000)
+    assert page.locator("canvas.digit-canvas").evaluate("canvas => canvas.width") == 280
+    with separate_tabs(browser, 1, device_scale_factor=2) as [dense]:
+        open_app_page(dense, app_url, "draw_digit")
+        draw_stroke(dense, SEVEN)
+        dense.get_by_text("28x28, draw").wait_for(timeout=60_000)
+        canvas = dense.locator("canvas.digit-canvas")
+        assert canvas.evaluate("canvas => [canvas.width, canvas.height]") == [560, 560]
+        assert canvas.bounding_box()["width"] == 280
+        assert canvas.evaluate(INK_JS) > 4 * 100  # its ink drawn at the screen's density
+        assert ink_sentence(dense) == ink_sentence(page)
+        assert not browser_trouble(dense), browser_trouble(dense)
 
 
 @pytest.mark.browser

@@ -2,6 +2,8 @@
 // round ends and smoothed through their midpoints. Each time the pen lifts, and on Undo or Clear, it sends its
 // picture (a PNG, base64) and its strokes at once, as the state value "drawing"; Clear sends no picture, no strokes.
 // data: {side, pen, strokes (a drawing to restore when it mounts), undo, clear (the buttons' words)}.
+// Strokes are in picture pixels (0-280). The canvas on screen holds a pixel for each of the screen's (sharp on a
+// phone, a tablet or a zoomed page); the picture sent is drawn apart at 280x280, the same on every screen.
 
 const canvases = new WeakMap(); // parentElement -> its canvas's state, so a rerun with new data keeps the drawing
 
@@ -19,27 +21,42 @@ function smoothed(context, points) {
   context.stroke();
 }
 
-function paint(state) {
-  const context = state.canvas.getContext("2d");
+const MAX_SCALE = 3; // screen pixels a side per picture pixel at most: the canvas on screen holds 840x840 at most
+
+function paint(canvas, scale, strokes) {
+  const context = canvas.getContext("2d");
+  context.setTransform(scale, 0, 0, scale, 0, 0);
   context.fillStyle = "#000000";
-  context.fillRect(0, 0, state.canvas.width, state.canvas.height);
+  context.fillRect(0, 0, canvas.width / scale, canvas.height / scale);
   context.strokeStyle = "#FFFFFF";
   context.lineCap = "round";
   context.lineJoin = "round";
-  for (const stroke of state.strokes.concat(state.current ? [state.current] : [])) {
+  for (const stroke of strokes) {
     context.lineWidth = stroke.w;
     smoothed(context, stroke.p);
   }
 }
 
+function show(state) {
+  // The canvas on screen, at the screen's pixel density now (it changes as the page is zoomed or moved).
+  const scale = Math.min(window.devicePixelRatio || 1, MAX_SCALE);
+  const size = Math.round(state.side * scale);
+  if (state.canvas.width !== size) state.canvas.width = state.canvas.height = size;
+  paint(state.canvas, size / state.side, state.strokes.concat(state.current ? [state.current] : []));
+}
+
 function send(state) {
-  const png = state.strokes.length ? state.canvas.toDataURL("image/png").split(",", 2)[1] : null;
+  let png = null;
+  if (state.strokes.length) {
+    paint(state.picture, 1, state.strokes);
+    png = state.picture.toDataURL("image/png").split(",", 2)[1];
+  }
   state.setStateValue("drawing", { png, strokes: state.strokes });
 }
 
 function position(state, event) {
   const box = state.canvas.getBoundingClientRect();
-  const scale = state.canvas.width / box.width;
+  const scale = state.side / box.width;
   const tenth = (value) => Math.round(value * scale * 10) / 10;
   return [tenth(event.clientX - box.left), tenth(event.clientY - box.top)];
 }
@@ -50,18 +67,18 @@ function listen(state) {
     if (state.current || event.button !== 0) return; // one pen at a time: a second finger or a right click draws not
     canvas.setPointerCapture(event.pointerId);
     state.current = { w: state.pen, p: position(state, event) };
-    paint(state);
+    show(state);
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!state.current) return;
     state.current.p.push(...position(state, event));
-    if (!state.frame) state.frame = requestAnimationFrame(() => { state.frame = 0; paint(state); });
+    if (!state.frame) state.frame = requestAnimationFrame(() => { state.frame = 0; show(state); });
   });
   const finish = () => {
     if (!state.current) return;
     state.strokes.push(state.current);
     state.current = null;
-    paint(state);
+    show(state);
     send(state);
   };
   canvas.addEventListener("pointerup", finish);
@@ -85,7 +102,9 @@ function built(parentElement, data) {
   root.className = "digit-canvas-root";
   const canvas = document.createElement("canvas");
   canvas.className = "digit-canvas";
-  canvas.width = canvas.height = data.side;
+  canvas.style.width = `${data.side}px`; // its size on the page, whatever its pixels (max-width may shrink it)
+  const picture = document.createElement("canvas"); // never on the page: what is sent
+  picture.width = picture.height = data.side;
   const tools = document.createElement("div");
   tools.className = "digit-canvas-tools";
   const undo = button("undo", UNDO_ICON);
@@ -93,12 +112,13 @@ function built(parentElement, data) {
   tools.append(undo, clear);
   root.append(canvas, tools);
   parentElement.append(root);
-  const state = { canvas, undo, clear, strokes: structuredClone(data.strokes || []), current: null, frame: 0 };
-  const changed = () => { paint(state); send(state); };
+  const state = { canvas, picture, side: data.side, undo, clear, strokes: structuredClone(data.strokes || []),
+    current: null, frame: 0 };
+  const changed = () => { show(state); send(state); };
   undo.addEventListener("click", () => { if (state.strokes.pop()) changed(); });
   clear.addEventListener("click", () => { if (state.strokes.length) { state.strokes = []; changed(); } });
   listen(state);
-  paint(state);
+  show(state);
   return state;
 }
 

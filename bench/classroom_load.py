@@ -77,7 +77,8 @@ ANSWER_JS = """([count, timeoutMs]) => new Promise(resolve => {
     const observer = new MutationObserver(() => { const latency = answer(); if (latency !== null) finish(latency); });
     const timer = setTimeout(() => finish(answer()), timeoutMs);
     observer.observe(app, {attributes: true, childList: true, characterData: true, subtree: true});
-    if (answer() !== null) finish(answer());
+    const now = answer();
+    if (now !== null) finish(now);
 })"""  # the latest run end since the canvas sent stroke ``count`` (as the pen lifts; a run ending before is an Undo's),
 # once the page is idle with a prediction, or null after ``timeoutMs``: waited for in the page, as its content changes,
 # so that the bench's waiting costs the browsers it measures nothing between changes

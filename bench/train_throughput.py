@@ -11,8 +11,8 @@ both sides evaluate after every epoch.
 A, "plain fit": ``build_model(hp).fit(x, y, validation_data=...)`` with one callback that only reads the clock at
 each epoch's end (no batch hooks, so Keras dispatches batches as in a callback-free fit).
 B, "app trainer": the page's way: ``RunRegistry().submit(...)`` starts ``python -m cnnlib.train --events`` as a
-child process, while a thread here reads ``run.snapshot()`` once a second and draws the cost curve, as the page's
-fragment does.
+child process, while a thread here reads ``run.snapshot()`` once a second and builds the cost chart as the page's
+fragment sends it.
 
 The same window is timed on both: from the end of epoch 1 (start-up and graph tracing left out) to the end of the
 last epoch, each read by a clock call in ``on_epoch_end`` (the trainer's ``epoch`` events carry it as ``t``).
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnnlib.mnist.data import load_mnist  # noqa: E402
-from cnnlib.training.figures import cost_curve_figure  # noqa: E402
+from cnnlib.training.cost_charts import cost_curve_chart  # noqa: E402
 from cnnlib.network.architecture import build_model, one_hot  # noqa: E402
 from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Hyperparameters, TrainConfig  # noqa: E402
 from cnnlib.training.runs import RunRegistry  # noqa: E402
@@ -89,6 +89,15 @@ def plain_fit(config: TrainConfig) -> tuple[list[float], int]:
     return epoch_ends, len(arrays.x_train)
 
 
+def sent_chart(chart: dict) -> tuple[str, list[bytes]]:
+    """The chart as Streamlit's ``st.echarts_chart`` sends it to the browser: each dataset as Arrow bytes, the rest
+    as JSON."""
+    from streamlit import dataframe_util
+
+    tables = [dataframe_util.convert_anything_to_arrow_bytes(dataset["source"]) for dataset in chart["dataset"]]
+    return json.dumps({key: value for key, value in chart.items() if key != "dataset"}), tables
+
+
 def app_trainer(config: TrainConfig) -> tuple[list[float], int]:
     """Seconds since training began at each epoch's end of the page's trainer, its progress drawn once a second."""
     registry = RunRegistry(max_running=1)
@@ -99,7 +108,7 @@ def app_trainer(config: TrainConfig) -> tuple[list[float], int]:
         while not finished.is_set():
             progress = run.snapshot()
             if progress.batch_costs:
-                cost_curve_figure(progress).to_json()
+                sent_chart(cost_curve_chart(progress))
             time.sleep(PAGE_REFRESH_S)
 
     reader = threading.Thread(target=read_like_the_page, daemon=True)

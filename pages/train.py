@@ -3,7 +3,8 @@
 import streamlit as st
 
 from cnnlib.mnist.data import SOURCES
-from cnnlib.training.figures import cost_curve_figure, misclassified_figure, runs_overlay_figure
+from cnnlib.training.cost_charts import cost_curve_alt, cost_curve_chart, runs_overlay_alt, runs_overlay_chart
+from cnnlib.training.figures import misclassified_figure
 from cnnlib.text import t
 from cnnlib.training import sentences, sources, widgets
 from cnnlib.training.config import DEFAULT_PRESET, PRESETS, Preset, TrainConfig
@@ -22,6 +23,7 @@ from pages.parts.state import init_page
 ensure_app_navigation()
 
 REFRESH_S, QUICK_REFRESH_S = 1.0, 0.1  # quick while a run starts (its first costs show at once), then every second
+CHART_HEIGHT = 420  # the cost charts' height in pixels
 FIRST_COST_WAIT_S = 0.4  # a run drawn for the first time waits this long for its first cost: drawn in the same run
 MISCLASSIFIED_SHOWN = 30
 CHOICE_DEFAULTS = {**widgets.widget_values(PRESETS[DEFAULT_PRESET]), "train_data_source": "auto",
@@ -96,15 +98,17 @@ def progress_panel(run: TrainingRun, progress: Progress) -> None:
         st.warning(sentences.diagnosis_warning(findings), icon=":material/warning:")
         st.button(t("train.diagnosis.switch"), key="train_switch_to_stable", on_click=use_preset,
                   args=(Preset.FAST, True), icon=":material/bolt:")
-    # drawn from the run's first tick, empty until the first cost: that cost then updates a chart already on the page
-    st.plotly_chart(cost_curve_figure(progress), key="train_cost_curve", width="stretch")
+    # drawn from the run's first tick, empty until the first cost; each tick updates the same chart in place
+    st.echarts_chart(cost_curve_chart(progress), key="train_cost_curve", height=CHART_HEIGHT,
+                     alt=cost_curve_alt(progress))
 
 
 def live_panel() -> None:
     """The current run: refreshed by a fragment while it is on, drawn once when finished."""
-    if (run := latest_for(current_workspace())) is None:  # and empty axes, so the browser has plotly ready for Start
+    if (run := latest_for(current_workspace())) is None:  # and empty axes, so the browser has ECharts ready for Start
         st.info(t("train.controls.idle"))
-        st.plotly_chart(cost_curve_figure(Progress()), key="train_cost_axes", width="stretch")
+        st.echarts_chart(cost_curve_chart(Progress()), key="train_cost_axes", height=CHART_HEIGHT,
+                         alt=cost_curve_alt(Progress()))
         return
     before = st.session_state["train_rendered"]  # a run new to the page (Start was pressed) waits for its first cost
     progress = run.snapshot() if before and before[0] == run.run_id else run.first_cost(FIRST_COST_WAIT_S)
@@ -155,8 +159,8 @@ def overlay_panel() -> None:
     st.subheader(t("train.compare.header"))
     chosen = st.multiselect(t("train.compare.runs"), list(runs), default=list(runs)[-3:], key="train_overlay_runs")
     if chosen:
-        st.plotly_chart(runs_overlay_figure([(label, runs[label].snapshot()) for label in chosen]),
-                        key="train_overlay_chart", width="stretch")
+        st.echarts_chart(runs_overlay_chart([(label, runs[label].snapshot()) for label in chosen]),
+                         key="train_overlay_chart", height=CHART_HEIGHT, alt=runs_overlay_alt(chosen))
 
 
 st.title(t("train.title"))

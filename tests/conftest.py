@@ -30,6 +30,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SERVER_START_TIMEOUT_S = 60
 FAKE_TRAINER = (sys.executable, "tests/fake_trainer.py")  # plays a scripted run fast, speaking the real protocol
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # what Streamlit's own e2e tests wait for
+COST_CURVE_BATCHES_JS = """() => {
+    const chart = document.querySelector('.st-key-train_cost_curve [aria-label]:not(button)');
+    const count = chart && /\\d+/.exec(chart.getAttribute('aria-label'));
+    return count ? Number(count[0]) : 0;
+}"""  # how many batches the live cost curve holds now (0 before it appears), read from the chart's own description
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CNN_EXPLORER_DATA", "offline")  # no test may need the network

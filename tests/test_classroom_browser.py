@@ -3,21 +3,14 @@ real: the live cost curve grows by itself, a reload finds the run live, its Stop
 the other never sees that run or its model."""
 
 import pytest
-from conftest import keyed_button, open_app_page, running_app, separate_tabs, wait_until_idle
+from conftest import COST_CURVE_BATCHES_JS, keyed_button, open_app_page, running_app, separate_tabs, wait_until_idle
 from test_pages import browser_trouble
 
 from cnnlib.store.saved import list_models
 from cnnlib.store.workspace import workspace
 
 RUN_TIMEOUT_MS = 180_000
-BATCH_POINTS_JS = """() => {
-    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-        const trace = (plot._fullData || []).find(t => (t.name || '').startsWith('each batch'));
-        if (trace) return trace.x.length;
-    }
-    return 0;
-}"""  # how many per-batch points the live cost curve holds now (0 before it appears); _fullData is plotly.js's
-# decoded copy (the figure sends numpy arrays, which plot.data keeps base64-encoded)
+MARK_CHART_JS = "() => { document.querySelector('.st-key-train_cost_curve canvas').dataset.marked = '1'; }"
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +43,17 @@ def test_two_learners_each_keep_their_own_run_and_models(classroom, learners):
         open_app_page(tab, url, "train")
     assert learner_id(first) != learner_id(second)
     keyed_button(first, "train_start").click()
-    first.wait_for_function(BATCH_POINTS_JS, timeout=RUN_TIMEOUT_MS)  # the trainer has trained its first batches
-    drawn = first.evaluate(BATCH_POINTS_JS)
+    first.wait_for_function(COST_CURVE_BATCHES_JS, timeout=RUN_TIMEOUT_MS)  # the trainer has trained its first batches
+    drawn = first.evaluate(COST_CURVE_BATCHES_JS)
+    first.evaluate(MARK_CHART_JS)
     first.wait_for_timeout(3000)  # no clicks: the fragment refreshes the chart by itself
-    assert first.evaluate(BATCH_POINTS_JS) > drawn > 0
+    assert first.evaluate(COST_CURVE_BATCHES_JS) > drawn > 0
+    assert first.locator(".st-key-train_cost_curve canvas[data-marked]").count() == 1  # updated in place, not rebuilt
     wait_until_idle(second)
-    assert keyed_button(second, "train_stop").is_disabled() and second.evaluate(BATCH_POINTS_JS) == 0
+    assert keyed_button(second, "train_stop").is_disabled() and second.evaluate(COST_CURVE_BATCHES_JS) == 0
 
     first.reload()  # the run is the learner's, not the browser session's: a reload finds it live
-    first.wait_for_function(BATCH_POINTS_JS, timeout=60_000)
+    first.wait_for_function(COST_CURVE_BATCHES_JS, timeout=60_000)
     keyed_button(first, "train_stop").click()
     first.get_by_text("Stopped by you", exact=False).wait_for(timeout=RUN_TIMEOUT_MS)
     first.get_by_text("Test accuracy", exact=False).first.wait_for()  # what was learned was tested, then saved

@@ -82,7 +82,7 @@ def test_a_run_finishes_and_shows_test_accuracy_and_its_model(train_page, fake_s
     assert not at.exception and not at.error
     accuracy = next(metric for metric in at.metric if metric.label.startswith("Test accuracy"))
     assert accuracy.value.endswith("%")
-    assert at.get("plotly_chart")  # cost curve, confusion matrix, misclassified digits
+    assert at.get("echarts_chart") and at.get("plotly_chart")  # cost curve; misclassified digits
     new_models = [model.name for model in list_models(tmp_path) if model.name != "older"]
     assert new_models, "the run saved no model"
     assert at.selectbox(key="train_model_choice").value == new_models[0]  # Saved models shows the new one

@@ -130,6 +130,14 @@ def live_fragment(run: TrainingRun) -> None:
     progress_panel(run, progress)
 
 
+@explained_errors()
+def run_panel(config: TrainConfig | None, blocked: str | None) -> None:
+    """Start, Stop and the current run, as a fragment: a click on Start or Stop redraws these, not the whole page,
+    so the browser has only the run's panel to draw when the first cost comes (a finished run redraws the page)."""
+    controls_panel(config, latest_for(current_workspace()), blocked)
+    live_panel()
+
+
 def results_panel(run: TrainingRun, progress: Progress) -> None:
     """Test accuracy, confusion matrix and misclassified test digits of a finished run."""
     for column, (label, value) in zip(st.columns(4), sentences.result_metrics(progress)):
@@ -166,16 +174,11 @@ def overlay_panel() -> None:
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
 with explained_errors():
-    choices_place, controls_place, live_place = st.container(), st.container(), st.container()
-    with live_place:  # drawn first: after Start it waits for the first cost while the trainer has the cores
-        live_panel()
-    with choices_place:
-        recipe_panel()
-        config = data_panel()
-        blocked = designer.designer_panel(config)
+    recipe_panel()
+    config = data_panel()
+    blocked = designer.designer_panel(config)
     st.session_state[CHOICES] = {key: st.session_state[key] for key in CHOICE_DEFAULTS}
-    with controls_place:
-        controls_panel(config, latest_for(current_workspace()), blocked)
+    st.fragment(run_panel)(config, blocked)
     overlay_panel()
     saved_models_panel("train")
     server_registry().keep_trainer_ready()  # a trainer waits with a network traced: Start answers at once

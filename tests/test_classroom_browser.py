@@ -11,6 +11,12 @@ from cnnlib.store.workspace import workspace
 
 RUN_TIMEOUT_MS = 180_000
 MARK_CHART_JS = "() => { document.querySelector('.st-key-train_cost_curve canvas').dataset.marked = '1'; }"
+WATCH_THE_PAGE_END_JS = """() => {
+    const end = [...document.querySelectorAll('[data-testid="stElementContainer"]')].pop();
+    window.pageEndWentStale = false;
+    new MutationObserver(() => { window.pageEndWentStale ||= end.dataset.stale === 'true'; })
+        .observe(end, {attributes: true, attributeFilter: ['data-stale']});
+}"""  # the page's last element (Saved models) goes stale while a rerun of the whole page has not yet redrawn it
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +48,11 @@ def test_two_learners_each_keep_their_own_run_and_models(classroom, learners):
     for tab in learners:
         open_app_page(tab, url, "train")
     assert learner_id(first) != learner_id(second)
+    first.evaluate(WATCH_THE_PAGE_END_JS)
     keyed_button(first, "train_start").click()
     first.wait_for_function(COST_CURVE_BATCHES_JS, timeout=RUN_TIMEOUT_MS)  # the trainer has trained its first batches
     drawn = first.evaluate(COST_CURVE_BATCHES_JS)
+    assert first.evaluate("() => window.pageEndWentStale") is False  # Start redrew the run's panel, not the page
     first.evaluate(MARK_CHART_JS)
     first.wait_for_timeout(3000)  # no clicks: the fragment refreshes the chart by itself
     assert first.evaluate(COST_CURVE_BATCHES_JS) > drawn > 0

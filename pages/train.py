@@ -133,7 +133,8 @@ def live_fragment(run: TrainingRun) -> None:
 @explained_errors()
 def run_panel(config: TrainConfig | None, blocked: str | None) -> None:
     """Start, Stop and the current run, as a fragment: a click on Start or Stop redraws these, not the whole page,
-    so the browser has only the run's panel to draw when the first cost comes (a finished run redraws the page)."""
+    so the browser has only the run's panel to draw when the first cost comes (the run's milestones, 3 s of
+    training and its end, redraw the whole page)."""
     controls_panel(config, latest_for(current_workspace()), blocked)
     live_panel()
 

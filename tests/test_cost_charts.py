@@ -49,6 +49,7 @@ def test_the_empty_curve_has_its_axes_series_and_guessing_level():
     assert [series["name"] for series in chart["series"]] == [t("train.figure.each_batch"), t("train.figure.smoothed"),
                                                               t("train.figure.epoch_mean"), t("train.figure.validation")]
     assert chart["yAxis"][0]["type"] == "log" and chart["yAxis"][1]["max"] == 100
+    assert (chart["yAxis"][0]["min"], chart["yAxis"][0]["max"], chart["xAxis"]["max"]) == (0.1, 10, 1)  # scales shown
     assert chart["series"][1]["markLine"]["data"] == [{"yAxis": CHANCE_COST}]
     assert cost_curve_alt(Progress()) == t("train.figure.alt_empty")
 
@@ -61,6 +62,7 @@ def test_the_curve_holds_each_batch_and_epoch_with_validation_in_percent():
     assert list(epochs.iloc[:, 2]) == pytest.approx([91.0, 92.0])
     for encoded, columns in columns_read(chart):
         assert set(encoded) <= set(columns), (encoded, columns)
+    assert "max" not in chart["xAxis"] and "min" not in chart["yAxis"][0]  # the data sets the scales
     assert cost_curve_alt(progress).startswith("Cost curve: 20 batches")
 
 

@@ -19,6 +19,7 @@ MAX_POINTS = 2000  # per-batch points sent to the browser each second; longer ru
 RUN_COLORS = plotly.colors.qualitative.Plotly
 BATCH_BLUE, EPOCH_ORANGE, VALIDATION_GREEN = "rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)"
 COST_FORMAT, PERCENT_FORMAT = "%.3f", "%.1f%%"  # Streamlit's printf-style tooltip formats
+EMPTY_COST_RANGE = (0.1, 10)  # the cost axis before the first batch: a run starts near ln 10 = 2.3
 
 
 def every_kth(values: Sequence[float], max_points: int = MAX_POINTS) -> list[int]:
@@ -50,7 +51,9 @@ def percents(accuracies: Sequence[float]) -> list[float]:
 
 def _cost_chart(datasets: list[pd.DataFrame], series: list[dict]) -> dict:
     """Cost on a log axis (so 60 and 0.05 both show), validation accuracy 0..100% on the right, epochs along the
-    bottom; the wheel (or a pinch) zooms into the epochs until the option changes (Streamlit sets it anew)."""
+    bottom; the wheel (or a pinch) zooms into the epochs until the option changes (Streamlit sets it anew). Before
+    any cost, the axes span one epoch and the costs a run starts among, so the empty chart has its scales."""
+    empty = all(frame.empty for frame in datasets)
     return {
         "animation": False,
         "legend": {"top": 0, "type": "scroll"},
@@ -58,8 +61,9 @@ def _cost_chart(datasets: list[pd.DataFrame], series: list[dict]) -> dict:
         "grid": {"left": 64, "right": 64, "top": 44, "bottom": 48},
         "dataset": [{"source": frame} for frame in datasets],
         "xAxis": {"type": "value", "name": t("train.figure.epoch_axis"), "nameLocation": "middle", "nameGap": 28,
-                  "min": 0},
-        "yAxis": [{"type": "log", "name": t("train.figure.cost_axis"), "nameLocation": "middle", "nameGap": 44},
+                  "min": 0, **({"max": 1} if empty else {})},
+        "yAxis": [{"type": "log", "name": t("train.figure.cost_axis"), "nameLocation": "middle", "nameGap": 44,
+                   **(dict(zip(("min", "max"), EMPTY_COST_RANGE)) if empty else {})},
                   {"type": "value", "name": t("train.figure.validation"), "nameLocation": "middle", "nameGap": 44,
                    "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}, "splitLine": {"show": False}}],
         "dataZoom": [{"type": "inside", "xAxisIndex": 0}],
